@@ -1,0 +1,37 @@
+/** Names shared by every part of podfence: the CRDs, labels, annotations and on-node/in-pod paths. */
+export const GROUP = 'podfence.dev';
+export const VERSION = 'v1alpha1';
+export const API_VERSION = `${GROUP}/${VERSION}`;
+
+export const PROFILE_KIND = 'SandboxProfile';
+export const PROFILE_PLURAL = 'sandboxprofiles';
+
+/** Per-node report written by the node agent (one object per node, named after the node). */
+export const NODE_REPORT_KIND = 'SandboxNodeReport';
+export const NODE_REPORT_PLURAL = 'sandboxnodereports';
+
+/** Namespace label that opts a namespace in and names its profile; also the pod-level override annotation. */
+export const PROFILE_LABEL = 'podfence.dev/profile';
+/** Per-container override annotation prefix: `podfence.dev/profile.<container>`. */
+export const CONTAINER_PROFILE_ANNOTATION_PREFIX = 'podfence.dev/profile.';
+/** Written by the webhook: what was applied (`<profile>@<hash>`). */
+export const APPLIED_ANNOTATION = 'podfence.dev/applied';
+
+/** Node label set (by the controller) when a node has a given compiled seccomp file: key prefix + hash. */
+export const NODE_SECCOMP_LABEL_PREFIX = 'seccomp.podfence.dev/';
+
+/** Finalizer that keeps a profile in use by pods from disappearing. */
+export const IN_USE_FINALIZER = 'podfence.dev/in-use';
+
+/** Sub-directory of `<kubelet root>/seccomp` owned by podfence; pods reference `podfence/<file>`. */
+export const SECCOMP_SUBDIR = 'podfence';
+export const DEFAULT_KUBELET_ROOT = '/var/lib/kubelet';
+
+/** In-pod location of the Landlock wrapper (emptyDir filled by the init container). */
+export const INIT_DIR = '/podfence';
+export const INIT_BINARY = `${INIT_DIR}/podfence-init`;
+export const INIT_CONTAINER_NAME = 'podfence-init';
+export const INIT_VOLUME_NAME = 'podfence-init';
+
+export const DEFAULT_UID = 65534;
+export const DEFAULT_GID = 65534;
