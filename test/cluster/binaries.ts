@@ -1,0 +1,52 @@
+// Where the pinned upstream binaries are: the same place `build-binaries.sh` puts them (both read paths.sh).
+import { accessSync, constants, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export type BinaryName =
+  | 'etcd'
+  | 'etcdctl'
+  | 'kube-apiserver'
+  | 'kube-controller-manager'
+  | 'kube-scheduler'
+  | 'kubelet'
+  | 'kube-proxy'
+  | 'kubectl';
+
+/** paths.sh is the single place the versions are pinned. */
+function pinned(variable: string): string {
+  // Works from the TypeScript source (ts-jest) and from the transpiled copy (see load-harness.js), which records
+  // the source directory in PODFENCE_CLUSTER_SRC.
+  const srcDir = process.env.PODFENCE_CLUSTER_SRC ?? dirname(fileURLToPath(import.meta.url));
+  const text = readFileSync(join(srcDir, 'paths.sh'), 'utf8');
+  const m = new RegExp(`^${variable}=(\\S+)`, 'm').exec(text);
+  if (!m?.[1]) throw new Error(`${variable} not found in ${srcDir}/paths.sh`);
+  return m[1];
+}
+
+export const K8S_VERSION = pinned('PODFENCE_K8S_VERSION');
+export const ETCD_VERSION = pinned('PODFENCE_ETCD_VERSION');
+
+export function cacheRoot(): string {
+  return process.env.PODFENCE_CACHE || join(homedir(), '.cache', 'podfence');
+}
+
+/** `$PODFENCE_K8S_BIN` if set, else `<cache>/k8s-<version>/bin`. */
+export function binDir(): string {
+  return process.env.PODFENCE_K8S_BIN || join(cacheRoot(), `k8s-${K8S_VERSION}`, 'bin');
+}
+
+/** Absolute path of a binary; throws with the command to run when it has not been built. */
+export function binary(name: BinaryName): string {
+  const path = join(binDir(), name);
+  try {
+    accessSync(path, constants.X_OK);
+  } catch {
+    throw new Error(
+      `${path} is missing: build the pinned Kubernetes ${K8S_VERSION} / etcd ${ETCD_VERSION} binaries first with ` +
+        '`npm run cluster:build` (tens of minutes the first time, seconds afterwards)',
+    );
+  }
+  return path;
+}

@@ -1,0 +1,37 @@
+// Loads the harness's TypeScript from plain Node (jest's global setup and the cluster:up script run outside
+// ts-jest, and Node 20 cannot run TypeScript): transpiles test/cluster/*.ts, one file at a time and without type
+// checking (`npm run typecheck` does that), into node_modules/.cache/podfence-cluster/ and imports from there.
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import ts from 'typescript';
+
+const srcDir = dirname(fileURLToPath(import.meta.url));
+const outDir = join(srcDir, '..', '..', 'node_modules', '.cache', 'podfence-cluster');
+
+function transpileAll() {
+  mkdirSync(outDir, { recursive: true });
+  // Inside node_modules the project's "type": "module" does not apply: say it again.
+  writeFileSync(join(outDir, 'package.json'), '{ "type": "module" }\n');
+  for (const f of readdirSync(srcDir)) {
+    if (!f.endsWith('.ts') || f.endsWith('.d.ts') || f.endsWith('.test.ts')) continue;
+    const { outputText } = ts.transpileModule(readFileSync(join(srcDir, f), 'utf8'), {
+      fileName: f,
+      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, sourceMap: false },
+    });
+    writeFileSync(join(outDir, f.replace(/\.ts$/, '.js')), outputText);
+  }
+}
+
+let transpiled = false;
+
+/** Imports test/cluster/<name>.ts (default: the harness) from its transpiled copy. */
+export async function loadClusterModule(name = 'harness') {
+  if (!transpiled) {
+    transpileAll();
+    transpiled = true;
+  }
+  // binaries.ts reads paths.sh next to its source, not next to the copy.
+  process.env.PODFENCE_CLUSTER_SRC = srcDir;
+  return import(pathToFileURL(join(outDir, `${name}.js`)).href);
+}
