@@ -1,0 +1,173 @@
+import { backoffDelay, type BackoffOptions } from './backoff.js';
+
+/**
+ * A keyed work queue in the manner of client-go's rate-limited queue: a key is queued at most once (dedup), is
+ * handled by at most one worker at a time (a key added while in flight is queued again when that worker is done),
+ * and failed keys come back after a per-key exponential backoff (5 ms doubling up to a cap, reset on success).
+ */
+export interface WorkQueueOptions extends Partial<BackoffOptions> {
+  /** Called whenever the number of queued (not in-flight) keys changes. */
+  onDepth?: (depth: number) => void;
+}
+
+export class WorkQueue {
+  private readonly ready: string[] = [];
+  private readonly queued = new Set<string>();
+  private readonly processing = new Set<string>();
+  private readonly dirty = new Set<string>();
+  private readonly failures = new Map<string, number>();
+  private readonly delayed = new Map<string, { at: number; timer: NodeJS.Timeout }>();
+  private readonly waiters: ((key: string | undefined) => void)[] = [];
+  private readonly backoff: BackoffOptions;
+  private shuttingDown = false;
+
+  constructor(private readonly options: WorkQueueOptions = {}) {
+    this.backoff = { baseMs: options.baseMs ?? 5, maxMs: options.maxMs ?? 1_000_000 };
+  }
+
+  /** Queue `key` now. No-op when it is already queued; deferred when it is being processed. */
+  add(key: string): void {
+    if (this.shuttingDown) return;
+    if (this.processing.has(key)) {
+      this.dirty.add(key);
+      return;
+    }
+    if (this.queued.has(key)) return;
+    const waiter = this.waiters.shift();
+    if (waiter) {
+      // A worker is idle: hand the key straight over.
+      this.processing.add(key);
+      waiter(key);
+      return;
+    }
+    this.queued.add(key);
+    this.ready.push(key);
+    this.reportDepth();
+  }
+
+  /** Queue `key` after `ms`; an earlier pending time wins over a later one. */
+  addAfter(key: string, ms: number): void {
+    if (this.shuttingDown) return;
+    if (ms <= 0) return this.add(key);
+    const at = Date.now() + ms;
+    const pending = this.delayed.get(key);
+    if (pending && pending.at <= at) return;
+    if (pending) clearTimeout(pending.timer);
+    const timer = setTimeout(() => {
+      this.delayed.delete(key);
+      this.add(key);
+    }, ms);
+    timer.unref?.();
+    this.delayed.set(key, { at, timer });
+  }
+
+  /** Queue `key` after its backoff, counting one more failure. Returns the delay used. */
+  addRateLimited(key: string): number {
+    const n = (this.failures.get(key) ?? 0) + 1;
+    this.failures.set(key, n);
+    const delay = backoffDelay(n, this.backoff);
+    this.addAfter(key, delay);
+    return delay;
+  }
+
+  /** Reset the failure count of `key` (after a success). */
+  forget(key: string): void {
+    this.failures.delete(key);
+  }
+
+  numRequeues(key: string): number {
+    return this.failures.get(key) ?? 0;
+  }
+
+  /** Next key to process; `undefined` once the queue is shut down. The caller must call `done(key)`. */
+  get(): Promise<string | undefined> {
+    if (this.shuttingDown) return Promise.resolve(undefined);
+    const key = this.ready.shift();
+    if (key !== undefined) {
+      this.queued.delete(key);
+      this.processing.add(key);
+      this.reportDepth();
+      return Promise.resolve(key);
+    }
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  done(key: string): void {
+    this.processing.delete(key);
+    if (this.dirty.delete(key)) this.add(key);
+  }
+
+  len(): number {
+    return this.ready.length;
+  }
+
+  isShuttingDown(): boolean {
+    return this.shuttingDown;
+  }
+
+  /** Stop handing out keys at once; idle workers get `undefined`, pending delays are dropped. */
+  shutDown(): void {
+    this.shuttingDown = true;
+    for (const { timer } of this.delayed.values()) clearTimeout(timer);
+    this.delayed.clear();
+    this.ready.length = 0;
+    this.queued.clear();
+    this.dirty.clear();
+    for (const w of this.waiters.splice(0)) w(undefined);
+    this.reportDepth();
+  }
+
+  private reportDepth(): void {
+    this.options.onDepth?.(this.ready.length);
+  }
+}
+
+/** Result of one reconcile: nothing (done), or come back after a while (level-triggered polling). */
+export type ReconcileResult = void | { requeueAfterMs: number };
+
+/** An error retrying cannot fix (e.g. an invalid spec): logged, not requeued. */
+export class TerminalError extends Error {}
+
+export type Outcome = 'success' | 'requeue_after' | 'error' | 'terminal_error';
+
+export interface WorkerHooks {
+  onOutcome?: (key: string, outcome: Outcome, seconds: number, err?: unknown) => void;
+}
+
+/** Run `concurrency` workers over `queue` until it is shut down; resolves when all workers have stopped. */
+export async function runWorkers(
+  queue: WorkQueue,
+  handler: (key: string) => Promise<ReconcileResult>,
+  concurrency = 1,
+  hooks: WorkerHooks = {},
+): Promise<void> {
+  const worker = async () => {
+    for (;;) {
+      const key = await queue.get();
+      if (key === undefined) return;
+      const start = process.hrtime.bigint();
+      const seconds = () => Number(process.hrtime.bigint() - start) / 1e9;
+      try {
+        const result = await handler(key);
+        queue.forget(key);
+        if (result && result.requeueAfterMs > 0) {
+          queue.addAfter(key, result.requeueAfterMs);
+          hooks.onOutcome?.(key, 'requeue_after', seconds());
+        } else {
+          hooks.onOutcome?.(key, 'success', seconds());
+        }
+      } catch (err) {
+        if (err instanceof TerminalError) {
+          queue.forget(key);
+          hooks.onOutcome?.(key, 'terminal_error', seconds(), err);
+        } else {
+          queue.addRateLimited(key);
+          hooks.onOutcome?.(key, 'error', seconds(), err);
+        }
+      } finally {
+        queue.done(key);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+}
