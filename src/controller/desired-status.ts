@@ -1,0 +1,173 @@
+import { IN_USE_FINALIZER } from '../common/constants.js';
+import type {
+  Condition,
+  NodeReportStatus,
+  ProfileAnalysis,
+  ProfileObject,
+  ProfileStatus,
+  ReadyReason,
+} from './types.js';
+
+/**
+ * The heart of the controller: what a profile's status, finalizers and events should be, as a pure function of
+ * the profile, what it compiles to, the node reports, the nodes and the pods that use it. `reconcile` only reads
+ * caches, calls this, and writes the difference.
+ */
+export interface NodeView {
+  name: string;
+  /** The node agent's report for this node; undefined while no agent has reported. */
+  report?: NodeReportStatus;
+}
+
+export interface DesiredInput {
+  profile: ProfileObject;
+  analysis: ProfileAnalysis;
+  nodes: NodeView[];
+  /** `namespace/name` of active pods using this profile. */
+  pods: string[];
+  now: Date;
+}
+
+export interface ProfileEvent {
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+}
+
+export interface Decision {
+  status: ProfileStatus;
+  /** The finalizer list to write, or undefined when the current one is right. */
+  finalizers?: string[];
+  events: ProfileEvent[];
+}
+
+const MAX_LISTED = 10;
+
+function listSome(items: string[]): string {
+  const sorted = [...items].sort();
+  const head = sorted.slice(0, MAX_LISTED).join(', ');
+  return sorted.length > MAX_LISTED ? `${head} and ${sorted.length - MAX_LISTED} more` : head;
+}
+
+/** Per-node view of one compiled version: has the file, and can run it. */
+export function nodeState(node: NodeView, profileName: string, hash: string, requiredAbi: number) {
+  const installed = (node.report?.installed ?? []).some((f) => f.profile === profileName && f.hash === hash);
+  const abi = node.report?.landlockABI;
+  // A node that has not reported its ABI yet is not "unsupported": it is still installing.
+  const supported = abi === undefined ? undefined : abi >= requiredAbi;
+  return { installed, supported, abi };
+}
+
+export function desiredStatus(input: DesiredInput): Decision {
+  const { profile, analysis, nodes, pods, now } = input;
+  const name = profile.metadata?.name ?? '';
+  const generation = profile.metadata?.generation;
+  const deleting = Boolean(profile.metadata?.deletionTimestamp);
+  const status: ProfileStatus = { observedGeneration: generation };
+
+  let reason: ReadyReason;
+  let ready: Condition['status'] = 'False';
+  let message: string;
+
+  status.pods = pods.length;
+  if (analysis.valid) {
+    status.seccompProfilePath = analysis.localhostProfile;
+    status.hash = analysis.hash;
+    const states = nodes.map((n) => ({ name: n.name, ...nodeState(n, name, analysis.hash, analysis.requiredAbi) }));
+    const installed = states.filter((s) => s.installed);
+    status.nodes = { installed: installed.length, total: nodes.length };
+    const unsupported = states.filter((s) => s.supported === false);
+    const missing = states.filter((s) => !s.installed).map((s) => s.name);
+    if (unsupported.length > 0) {
+      reason = 'NodeUnsupported';
+      message =
+        `Landlock ABI ${analysis.requiredAbi} needed, lower on node(s) ` +
+        listSome(unsupported.map((s) => `${s.name} (ABI ${s.abi})`)) +
+        '; pods using this profile are not scheduled there';
+    } else if (nodes.length === 0) {
+      reason = 'Installing';
+      message = 'no nodes in the cluster yet';
+    } else if (missing.length > 0) {
+      reason = 'Installing';
+      message = `${analysis.localhostProfile} on ${installed.length}/${nodes.length} nodes; waiting for ${listSome(missing)}`;
+    } else {
+      reason = 'Installed';
+      ready = 'True';
+      message = `${analysis.localhostProfile} on all ${nodes.length} nodes`;
+    }
+  } else {
+    reason = 'InvalidSpec';
+    message = analysis.errors.map((e) => `${e.path}: ${e.message}`).join('; ');
+    // Keep what was last installed visible: pods admitted earlier still use it.
+    if (profile.status?.seccompProfilePath) status.seccompProfilePath = profile.status.seccompProfilePath;
+    if (profile.status?.hash) status.hash = profile.status.hash;
+  }
+
+  const finalizers = profile.metadata?.finalizers ?? [];
+  let nextFinalizers: string[] | undefined;
+  if (deleting) {
+    reason = 'Terminating';
+    ready = 'False';
+    if (pods.length > 0) {
+      status.blockingPods = [...pods].sort();
+      message = `deletion waits for ${pods.length} pod(s) still using this profile: ${listSome(pods)}`;
+    } else {
+      message = 'no pod uses this profile any more; removing the finalizer';
+      if (finalizers.includes(IN_USE_FINALIZER)) nextFinalizers = finalizers.filter((f) => f !== IN_USE_FINALIZER);
+    }
+  } else if (!finalizers.includes(IN_USE_FINALIZER)) {
+    nextFinalizers = [...finalizers, IN_USE_FINALIZER];
+  }
+
+  const previous = profile.status?.conditions?.find((c) => c.type === 'Ready');
+  status.conditions = [
+    ...(profile.status?.conditions ?? []).filter((c) => c.type !== 'Ready'),
+    {
+      type: 'Ready',
+      status: ready,
+      reason,
+      message,
+      observedGeneration: generation,
+      lastTransitionTime:
+        previous && previous.status === ready ? previous.lastTransitionTime : now.toISOString().replace(/\.\d+Z$/, 'Z'),
+    },
+  ];
+
+  return { status, finalizers: nextFinalizers, events: eventsFor(profile.status, status, deleting) };
+}
+
+/** Events for what changed between the stored status and the new one. */
+export function eventsFor(before: ProfileStatus | undefined, after: ProfileStatus, deleting: boolean): ProfileEvent[] {
+  const events: ProfileEvent[] = [];
+  if (after.hash && after.hash !== before?.hash) {
+    events.push({ type: 'Normal', reason: 'Compiled', message: `seccomp profile ${after.seccompProfilePath}` });
+  }
+  const was = before?.conditions?.find((c) => c.type === 'Ready');
+  const now = after.conditions?.find((c) => c.type === 'Ready');
+  if (now && (was?.reason !== now.reason || (now.reason !== 'Installing' && was?.message !== now.message))) {
+    const warning = now.reason === 'InvalidSpec' || now.reason === 'NodeUnsupported' || (deleting && !!after.blockingPods);
+    events.push({
+      type: warning ? 'Warning' : 'Normal',
+      reason: deleting && after.blockingPods ? 'DeletionBlocked' : now.reason,
+      message: now.message,
+    });
+  }
+  return events;
+}
+
+/** Status equality that ignores key order, so an unchanged status is never rewritten. */
+export function sameStatus(a: ProfileStatus | undefined, b: ProfileStatus): boolean {
+  return canonical(a ?? {}) === canonical(b);
+}
+
+function canonical(v: unknown): string {
+  return JSON.stringify(v, (_k, val: unknown) =>
+    val && typeof val === 'object' && !Array.isArray(val)
+      ? Object.fromEntries(
+          Object.entries(val as Record<string, unknown>)
+            .filter(([, x]) => x !== undefined)
+            .sort(([x], [y]) => (x < y ? -1 : 1)),
+        )
+      : val,
+  );
+}
