@@ -1,8 +1,69 @@
 import type { Command } from 'commander';
+import { DEFAULT_KUBELET_ROOT } from '../common/constants.js';
+import { loadKubeConfig } from '../common/kube.js';
+import { createLogger } from '../common/log.js';
+import { createOpsServer } from '../common/ops-server.js';
+import { NodeAgent } from '../node-agent/agent.js';
 
-// Scaffolding: replaced by the issue that owns the `node-agent` subcommand.
+interface NodeAgentFlags {
+  kubeconfig?: string;
+  kubeletRoot: string;
+  nodeName?: string;
+  initBinary: string;
+  opsPort: string;
+  retireGraceSeconds: string;
+  resyncSeconds: string;
+}
+
+/** `podfence node-agent`: one per node (DaemonSet); writes profile files and the node's SandboxNodeReport. */
 export function register(program: Command): void {
-  program.command('node-agent').description('(not built yet)').action(() => {
-    throw new Error('podfence node-agent is not available in this build');
-  });
+  program
+    .command('node-agent')
+    .description('Install compiled seccomp profiles on this node and report what it has')
+    .option('--kubeconfig <path>', 'kubeconfig file (default: $KUBECONFIG, in-cluster, ~/.kube/config)')
+    .option(
+      '--kubelet-root <dir>',
+      'kubelet root directory (files go to <dir>/seccomp/podfence)',
+      process.env.KUBELET_ROOT ?? DEFAULT_KUBELET_ROOT,
+    )
+    .option('--node-name <name>', 'this node (default: $NODE_NAME)', process.env.NODE_NAME)
+    .option(
+      '--init-binary <path>',
+      'podfence-init, run with --probe for the Landlock ABI',
+      process.env.PODFENCE_INIT_BINARY ?? 'podfence-init',
+    )
+    .option('--ops-port <port>', 'port for /healthz, /readyz, /metrics', '8081')
+    .option('--retire-grace-seconds <s>', 'an unneeded file is unreported this long before it is deleted', '30')
+    .option('--resync-seconds <s>', 'compare the directory with the desired state at least this often', '60')
+    .action(async (flags: NodeAgentFlags) => {
+      if (!flags.nodeName) throw new Error('--node-name (or $NODE_NAME) is required');
+      const log = createLogger('node-agent').child({ node: flags.nodeName });
+      const ops = createOpsServer();
+      const agent = new NodeAgent({
+        kubeConfig: loadKubeConfig(flags.kubeconfig),
+        nodeName: flags.nodeName,
+        kubeletRoot: flags.kubeletRoot,
+        initBinary: flags.initBinary,
+        log,
+        registry: ops.registry,
+        retireGraceMs: Number(flags.retireGraceSeconds) * 1000,
+        resyncMs: Number(flags.resyncSeconds) * 1000,
+      });
+      ops.addReadinessCheck('agent', () => agent.health());
+      ops.addLivenessCheck('process', () => undefined);
+      const port = await ops.listen(Number(flags.opsPort));
+      log.info({ port }, 'ops server listening');
+      let stopping = false;
+      const shutdown = async (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        log.info({ signal }, 'shutting down');
+        await agent.stop();
+        await ops.close();
+        process.exit(0);
+      };
+      process.on('SIGTERM', () => void shutdown('SIGTERM'));
+      process.on('SIGINT', () => void shutdown('SIGINT'));
+      await agent.start();
+    });
 }

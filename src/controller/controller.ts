@@ -1,4 +1,11 @@
-import { CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Node, type V1Pod } from '@kubernetes/client-node';
+import {
+  CoreV1Api,
+  PatchStrategy,
+  setHeaderOptions,
+  type KubeConfig,
+  type V1Node,
+  type V1Pod,
+} from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { API_VERSION, GROUP, NODE_REPORT_PLURAL, PROFILE_KIND, PROFILE_PLURAL, VERSION } from '../common/constants.js';
@@ -11,7 +18,7 @@ import { AnalysisCache } from './analyze.js';
 import { desiredStatus, sameStatus, type NodeView } from './desired-status.js';
 import { controllerMetrics, type ControllerMetrics } from './metrics.js';
 import { desiredSeccompLabels, seccompLabelPatch, type ProfileRequirement } from './node-labels.js';
-import { podKey, profilesUsedByPod } from './pod-usage.js';
+import { podKey, profilesUsedByPod, slimPod } from './pod-usage.js';
 import type { NodeReportObject, ProfileObject } from './types.js';
 
 /**
@@ -33,35 +40,6 @@ export interface ControllerOptions {
 
 const PROFILES = { group: GROUP, version: VERSION, plural: PROFILE_PLURAL };
 const REPORTS = { group: GROUP, version: VERSION, plural: NODE_REPORT_PLURAL };
-
-/** Only the pod fields the controller reads: a cluster-wide pod cache stays small. */
-export function slimPod(pod: V1Pod): V1Pod {
-  const sc = (c: { name: string; securityContext?: { seccompProfile?: unknown } }) => ({
-    name: c.name,
-    securityContext: c.securityContext?.seccompProfile ? { seccompProfile: c.securityContext.seccompProfile } : undefined,
-  });
-  const applied = Object.entries(pod.metadata?.annotations ?? {}).filter(([k]) => k.startsWith('podfence.dev/'));
-  return {
-    metadata: {
-      name: pod.metadata?.name,
-      namespace: pod.metadata?.namespace,
-      uid: pod.metadata?.uid,
-      resourceVersion: pod.metadata?.resourceVersion,
-      deletionTimestamp: pod.metadata?.deletionTimestamp,
-      annotations: applied.length ? Object.fromEntries(applied) : undefined,
-    },
-    spec: {
-      nodeName: pod.spec?.nodeName,
-      securityContext: pod.spec?.securityContext?.seccompProfile
-        ? { seccompProfile: pod.spec.securityContext.seccompProfile }
-        : undefined,
-      containers: (pod.spec?.containers ?? []).map(sc),
-      initContainers: pod.spec?.initContainers?.map(sc),
-      ephemeralContainers: pod.spec?.ephemeralContainers?.map(sc),
-    } as V1Pod['spec'],
-    status: { phase: pod.status?.phase },
-  };
-}
 
 export class Controller {
   readonly profiles: ResilientInformer<ProfileObject>;
@@ -264,7 +242,11 @@ export class Controller {
     if (decision.finalizers) {
       this.assertLeading();
       try {
-        await this.profileObjects.setFinalizers(profileName, profile.metadata?.resourceVersion ?? '', decision.finalizers);
+        await this.profileObjects.setFinalizers(
+          profileName,
+          profile.metadata?.resourceVersion ?? '',
+          decision.finalizers,
+        );
         log.info({ finalizers: decision.finalizers }, 'finalizers updated');
       } catch (err) {
         if (isNotFound(err)) return;
@@ -282,7 +264,10 @@ export class Controller {
         if (isNotFound(err)) return;
         throw err;
       }
-      log.info({ reason: ready?.reason, hash: decision.status.hash, nodes: decision.status.nodes }, ready?.message ?? '');
+      log.info(
+        { reason: ready?.reason, hash: decision.status.hash, nodes: decision.status.nodes },
+        ready?.message ?? '',
+      );
     }
     const target = { apiVersion: API_VERSION, kind: PROFILE_KIND, metadata: profile.metadata };
     for (const e of decision.events) void this.events.record(target, e.type, e.reason, e.message);

@@ -145,7 +145,8 @@ export function eventsFor(before: ProfileStatus | undefined, after: ProfileStatu
   const was = before?.conditions?.find((c) => c.type === 'Ready');
   const now = after.conditions?.find((c) => c.type === 'Ready');
   if (now && (was?.reason !== now.reason || (now.reason !== 'Installing' && was?.message !== now.message))) {
-    const warning = now.reason === 'InvalidSpec' || now.reason === 'NodeUnsupported' || (deleting && !!after.blockingPods);
+    const warning =
+      now.reason === 'InvalidSpec' || now.reason === 'NodeUnsupported' || (deleting && !!after.blockingPods);
     events.push({
       type: warning ? 'Warning' : 'Normal',
       reason: deleting && after.blockingPods ? 'DeletionBlocked' : now.reason,
@@ -157,7 +158,11 @@ export function eventsFor(before: ProfileStatus | undefined, after: ProfileStatu
 
 /** Status equality that ignores key order, so an unchanged status is never rewritten. */
 export function sameStatus(a: ProfileStatus | undefined, b: ProfileStatus): boolean {
-  return canonical(a ?? {}) === canonical(b);
+  return sameContent(a ?? {}, b);
+}
+
+export function sameContent(a: unknown, b: unknown): boolean {
+  return canonical(a) === canonical(b);
 }
 
 function canonical(v: unknown): string {

@@ -39,7 +39,11 @@ export function parseAppliedAnnotation(value: string | undefined): string[] {
 export function seccompFilesOfPod(pod: V1Pod): SeccompFileRef[] {
   const spec = pod.spec;
   const profiles: (V1SeccompProfile | undefined)[] = [spec?.securityContext?.seccompProfile];
-  for (const c of [...(spec?.initContainers ?? []), ...(spec?.containers ?? []), ...(spec?.ephemeralContainers ?? [])]) {
+  for (const c of [
+    ...(spec?.initContainers ?? []),
+    ...(spec?.containers ?? []),
+    ...(spec?.ephemeralContainers ?? []),
+  ]) {
     profiles.push(c.securityContext?.seccompProfile);
   }
   const byFile = new Map<string, SeccompFileRef>();
@@ -67,4 +71,35 @@ export function profilesUsedByPod(pod: V1Pod): string[] {
 
 export function podKey(pod: V1Pod): string {
   return `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`;
+}
+
+/** Only the pod fields podfence reads: a cluster-wide pod cache stays small. */
+export function slimPod(pod: V1Pod): V1Pod {
+  const sc = (c: { name: string; securityContext?: { seccompProfile?: unknown } }) => ({
+    name: c.name,
+    securityContext: c.securityContext?.seccompProfile
+      ? { seccompProfile: c.securityContext.seccompProfile }
+      : undefined,
+  });
+  const applied = Object.entries(pod.metadata?.annotations ?? {}).filter(([k]) => k.startsWith('podfence.dev/'));
+  return {
+    metadata: {
+      name: pod.metadata?.name,
+      namespace: pod.metadata?.namespace,
+      uid: pod.metadata?.uid,
+      resourceVersion: pod.metadata?.resourceVersion,
+      deletionTimestamp: pod.metadata?.deletionTimestamp,
+      annotations: applied.length ? Object.fromEntries(applied) : undefined,
+    },
+    spec: {
+      nodeName: pod.spec?.nodeName,
+      securityContext: pod.spec?.securityContext?.seccompProfile
+        ? { seccompProfile: pod.spec.securityContext.seccompProfile }
+        : undefined,
+      containers: (pod.spec?.containers ?? []).map(sc),
+      initContainers: pod.spec?.initContainers?.map(sc),
+      ephemeralContainers: pod.spec?.ephemeralContainers?.map(sc),
+    } as V1Pod['spec'],
+    status: { phase: pod.status?.phase },
+  };
 }

@@ -31,6 +31,8 @@ export interface InformerOptions<T extends KubernetesObject> {
   /** Full relist at least this often, whatever the watch says (safety net against silent loss). */
   relistEveryMs?: number;
   backoff?: BackoffOptions;
+  /** Shrink each object before it is cached (e.g. keep only the pod fields a controller reads). */
+  transform?: (obj: T) => T;
   log?: Logger;
 }
 
@@ -68,6 +70,7 @@ export class ResilientInformer<T extends KubernetesObject> {
       watchTimeoutSeconds: 300,
       relistEveryMs: 15 * 60_000,
       backoff: { baseMs: 250, maxMs: 30_000 },
+      transform: (o: T) => o,
       ...options,
     };
   }
@@ -155,10 +158,13 @@ export class ResilientInformer<T extends KubernetesObject> {
   }
 
   private async relist(): Promise<void> {
-    const result = await this.opts.list({ fieldSelector: this.opts.fieldSelector, labelSelector: this.opts.labelSelector });
+    const result = await this.opts.list({
+      fieldSelector: this.opts.fieldSelector,
+      labelSelector: this.opts.labelSelector,
+    });
     this.resourceVersion = result.metadata?.resourceVersion;
     this.lastListAt = this.lastTrafficAt = Date.now();
-    const fresh = new Map(result.items.map((o) => [objectKey(o), o] as const));
+    const fresh = new Map(result.items.map((o) => [objectKey(o), this.opts.transform(o)] as const));
     for (const [key, old] of this.cache) {
       if (!fresh.has(key)) {
         this.cache.delete(key);
@@ -216,7 +222,7 @@ export class ResilientInformer<T extends KubernetesObject> {
           else finish({ kind: 'error', error: new Error(`watch error ${status?.code}: ${status?.message}`) });
           return;
         }
-        const o = obj as T;
+        const o = type === 'BOOKMARK' ? (obj as T) : this.opts.transform(obj as T);
         const rv = o?.metadata?.resourceVersion;
         if (rv) this.resourceVersion = rv;
         if (type === 'BOOKMARK') return;

@@ -1,0 +1,246 @@
+import { release } from 'node:os';
+import { join } from 'node:path';
+import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import {
+  API_VERSION,
+  GROUP,
+  NODE_REPORT_KIND,
+  NODE_REPORT_PLURAL,
+  PROFILE_PLURAL,
+  SECCOMP_SUBDIR,
+  VERSION,
+} from '../common/constants.js';
+import { AnalysisCache } from '../controller/analyze.js';
+import { sameContent } from '../controller/desired-status.js';
+import { seccompFilesOfPod, podIsActive, slimPod } from '../controller/pod-usage.js';
+import type { NodeReportObject, NodeReportStatus, ProfileObject } from '../controller/types.js';
+import { isNotFound, isConflict, shortError } from '../kube/errors.js';
+import { ResilientInformer, type InformerOptions } from '../kube/informer.js';
+import { ClusterObjects } from '../kube/status.js';
+import { runWorkers, WorkQueue } from '../kube/workqueue.js';
+import { ensureDir, readDir, removeFiles, writeFileAtomic } from './files.js';
+import { planSync, type DesiredFile } from './plan.js';
+import { probe } from './probe.js';
+
+/**
+ * The node agent (one per node, DaemonSet): keeps `<kubelet root>/seccomp/podfence/` equal to the current
+ * compiled version of every valid profile plus the versions pods on this node still load, and reports what it
+ * has and the node's Landlock ABI in the node's SandboxNodeReport. It compiles profiles itself with the same pure
+ * function as the controller (see docs/controller.md for why), and every sync is a full comparison of the
+ * directory with the desired state, so a restart (or a file deleted by hand) converges the same way.
+ */
+export interface NodeAgentOptions {
+  kubeConfig: KubeConfig;
+  nodeName: string;
+  kubeletRoot: string;
+  initBinary: string;
+  log: Logger;
+  registry: Registry;
+  agentVersion?: string;
+  /** How long an unneeded file stays (unreported) before it is deleted. */
+  retireGraceMs?: number;
+  resyncMs?: number;
+  informer?: Partial<Pick<InformerOptions<ProfileObject>, 'staleAfterMs' | 'watchTimeoutSeconds' | 'backoff'>>;
+}
+
+const SYNC = 'sync';
+
+export class NodeAgent {
+  readonly dir: string;
+  readonly profiles: ResilientInformer<ProfileObject>;
+  readonly pods: ResilientInformer<V1Pod>;
+  private readonly reports: ClusterObjects;
+  private readonly core: CoreV1Api;
+  private readonly analyses = new AnalysisCache();
+  private readonly queue = new WorkQueue({ baseMs: 100, maxMs: 30_000 });
+  private retired = new Map<string, number>();
+  private landlockABI: number | undefined;
+  private lastReport: NodeReportStatus | undefined;
+  private reportExists = false;
+  private lastSyncError: string | undefined = 'not synced yet';
+  private workers: Promise<void> | undefined;
+  private resyncTimer: NodeJS.Timeout | undefined;
+  private readonly syncs: Counter<'result'>;
+  private readonly filesGauge: Gauge;
+
+  constructor(private readonly opts: NodeAgentOptions) {
+    const kc = opts.kubeConfig;
+    this.dir = join(opts.kubeletRoot, 'seccomp', SECCOMP_SUBDIR);
+    this.core = kc.makeApiClient(CoreV1Api);
+    this.reports = new ClusterObjects(kc, { group: GROUP, version: VERSION, plural: NODE_REPORT_PLURAL });
+    const profileObjects = new ClusterObjects(kc, { group: GROUP, version: VERSION, plural: PROFILE_PLURAL });
+    const common = { kubeConfig: kc, log: opts.log, ...opts.informer };
+    this.profiles = new ResilientInformer<ProfileObject>({
+      ...common,
+      name: 'sandboxprofiles',
+      path: `/apis/${GROUP}/${VERSION}/${PROFILE_PLURAL}`,
+      list: (s) => profileObjects.list<ProfileObject>(s),
+    });
+    this.pods = new ResilientInformer<V1Pod>({
+      ...common,
+      name: 'pods-on-node',
+      path: '/api/v1/pods',
+      fieldSelector: `spec.nodeName=${opts.nodeName}`,
+      list: (s) => this.core.listPodForAllNamespaces(s),
+      transform: slimPod,
+    });
+    const kick = () => this.queue.add(SYNC);
+    for (const inf of [this.profiles, this.pods] as ResilientInformer<ProfileObject | V1Pod>[]) {
+      inf.on('add', kick);
+      inf.on('update', kick);
+      inf.on('delete', kick);
+    }
+    this.syncs = new Counter({
+      name: 'podfence_node_agent_syncs_total',
+      help: 'Directory syncs by result',
+      labelNames: ['result'],
+      registers: [opts.registry],
+    });
+    this.filesGauge = new Gauge({
+      name: 'podfence_node_agent_installed_files',
+      help: 'Profile files reported installed on this node',
+      registers: [opts.registry],
+    });
+  }
+
+  health(): string | undefined {
+    const problems = [this.profiles.health(), this.pods.health(), this.lastSyncError].filter(Boolean);
+    return problems.length ? problems.join('; ') : undefined;
+  }
+
+  async start(): Promise<void> {
+    await ensureDir(this.dir);
+    try {
+      this.landlockABI = (await probe(this.opts.initBinary)).landlockABI;
+    } catch (err) {
+      // Fail closed: report ABI 0 so `enforce` profiles are marked unsupported here rather than pods failing.
+      this.landlockABI = 0;
+      this.opts.log.error({ err: shortError(err) }, 'Landlock probe failed; reporting ABI 0');
+    }
+    this.opts.log.info(
+      { dir: this.dir, landlockABI: this.landlockABI, node: this.opts.nodeName },
+      'node agent starting',
+    );
+    this.profiles.start();
+    this.pods.start();
+    this.workers = runWorkers(this.queue, () => this.sync(), 1, {
+      onOutcome: (_k, outcome, _s, err) => {
+        this.syncs.inc({ result: outcome });
+        if (err) {
+          this.lastSyncError = `sync failed: ${shortError(err)}`;
+          this.opts.log.warn({ err: shortError(err) }, 'sync failed');
+        }
+      },
+    });
+    await Promise.all([this.profiles.waitForSync(), this.pods.waitForSync()]);
+    this.queue.add(SYNC);
+    this.resyncTimer = setInterval(() => this.queue.add(SYNC), this.opts.resyncMs ?? 60_000);
+    this.resyncTimer.unref?.();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.resyncTimer);
+    this.queue.shutDown();
+    await this.workers;
+    await Promise.all([this.profiles.stop(), this.pods.stop()]);
+  }
+
+  /** One full comparison of disk with the desired state, then the report. */
+  async sync(): Promise<{ requeueAfterMs: number } | void> {
+    // Removing files on a stale view of the pods could pull a profile from under a starting container.
+    const podsStale = this.pods.health();
+    const desired = new Map<string, DesiredFile>();
+    for (const p of this.profiles.list()) {
+      const a = this.analyses.get(p);
+      if (a.valid && a.json && a.fileName) {
+        desired.set(a.fileName, { profile: p.metadata?.name ?? '', hash: a.hash, json: a.json });
+      }
+    }
+    const inUse = new Set<string>();
+    for (const pod of this.pods.list()) {
+      if (podIsActive(pod)) for (const ref of seccompFilesOfPod(pod)) inUse.add(ref.file);
+    }
+    const { files, temps } = await readDir(this.dir);
+    await removeFiles(this.dir, temps);
+    const plan = planSync({
+      desired,
+      inUse,
+      present: files,
+      retired: this.retired,
+      now: Date.now(),
+      graceMs: this.opts.retireGraceMs ?? 30_000,
+    });
+    for (const w of plan.write) {
+      await writeFileAtomic(this.dir, w.file, w.json);
+      this.opts.log.info({ file: w.file, profile: desired.get(w.file)?.profile }, 'profile file written');
+    }
+    if (!podsStale) {
+      this.retired = plan.retired;
+      await removeFiles(this.dir, plan.remove);
+      for (const file of plan.remove) this.opts.log.info({ file }, 'unused profile file removed');
+    }
+    for (const file of plan.missingInUse) {
+      this.opts.log.warn({ file }, 'a pod on this node uses a profile file that is neither on disk nor current');
+    }
+    await this.report({
+      landlockABI: this.landlockABI ?? 0,
+      kernel: release(),
+      agentVersion: this.opts.agentVersion ?? '0.1.0',
+      installed: plan.installed,
+    });
+    this.filesGauge.set(plan.installed.length);
+    this.lastSyncError = undefined;
+    if (podsStale) return { requeueAfterMs: 2_000 };
+    if (plan.recheckInMs !== undefined) return { requeueAfterMs: plan.recheckInMs + 10 };
+  }
+
+  private async report(content: Omit<NodeReportStatus, 'updatedAt'>): Promise<void> {
+    const { updatedAt: _ignored, ...last } = this.lastReport ?? {};
+    if (this.lastReport && sameContent(last, content)) return;
+    const name = this.opts.nodeName;
+    if (!this.reportExists) {
+      try {
+        await this.reports.get<NodeReportObject>(name);
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+        await this.createReport();
+      }
+      this.reportExists = true;
+    }
+    const status: NodeReportStatus = { ...content, updatedAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z') };
+    try {
+      await this.reports.replaceStatus(name, status);
+    } catch (err) {
+      if (isNotFound(err)) this.reportExists = false; // deleted by hand: recreate on the retry
+      throw err;
+    }
+    this.lastReport = status;
+    this.opts.log.info(
+      { installed: content.installed?.length, landlockABI: content.landlockABI },
+      'node report updated',
+    );
+  }
+
+  private async createReport(): Promise<void> {
+    const name = this.opts.nodeName;
+    let ownerReferences;
+    try {
+      // Owned by the Node: the garbage collector removes the report with its node (no pile-up on node churn).
+      const node = await this.core.readNode({ name });
+      ownerReferences = [{ apiVersion: 'v1', kind: 'Node', name, uid: node.metadata!.uid!, blockOwnerDeletion: false }];
+    } catch (err) {
+      this.opts.log.warn({ err: shortError(err) }, 'cannot read own Node; report created without owner');
+    }
+    try {
+      await this.reports.create({
+        apiVersion: API_VERSION,
+        kind: NODE_REPORT_KIND,
+        metadata: { name, ownerReferences },
+      });
+    } catch (err) {
+      if (!isConflict(err)) throw err;
+    }
+  }
+}
