@@ -1,0 +1,388 @@
+// helm lint and helm template, default and non-default values, with assertions on what is rendered.
+// No cluster needed (dry-run.test.ts and install.test.ts check against the real apiserver).
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CHART_DIR, REPO, find, helm, render, renderText, type K8sObject } from './helm.js';
+import { podTemplates, rbacProblems, restrictedViolations, type PodSpec } from './pod-security.js';
+
+const NONDEFAULT = ['-f', join(REPO, 'test', 'chart', 'values-nondefault.yaml')];
+
+type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+const spec = (o: K8sObject): Any => (o as Any).spec;
+const podSpec = (o: K8sObject): Any => spec(o).template.spec;
+const container = (o: K8sObject, name: string): Any => {
+  const c = [...(podSpec(o).initContainers ?? []), ...podSpec(o).containers].find((x: Any) => x.name === name);
+  if (!c) throw new Error(`no container ${name} in ${o.kind}/${o.metadata.name}`);
+  return c;
+};
+
+describe('helm lint', () => {
+  test.each([
+    ['default values', []],
+    ['non-default values', NONDEFAULT],
+  ])('passes --strict with %s', (_label, flags) => {
+    const r = helm(['lint', '--strict', CHART_DIR, ...flags]);
+    expect(r.stderr + r.stdout).toContain('0 chart(s) failed');
+    expect(r.status).toBe(0);
+  });
+});
+
+describe('values.schema.json', () => {
+  test.each([
+    [{ 'webhook.failurePolicy': 'Maybe' }, '/webhook/failurePolicy'],
+    [{ 'webhook.timeoutSeconds': 31 }, '/webhook/timeoutSeconds'],
+    [{ 'webhook.certs.mode': 'vault' }, '/webhook/certs/mode'],
+    [{ 'webhook.reinvocationPolicy': 'Always' }, '/webhook/reinvocationPolicy'],
+    [{ kubeletRootDir: 'var/lib/kubelet' }, '/kubeletRootDir'],
+    [{ 'controller.replicas': 0 }, '/controller/replicas'],
+    [{ 'presets.names': ['web-server'] }, '/presets/names/0'],
+    [{ runAsUser: 0 }, '/runAsUser'],
+    [{ 'webhook.replicaz': 2 }, "additional properties 'replicaz'"],
+    [{ 'image.operator.digest': 'latest' }, '/image/operator/digest'],
+  ])('rejects %j, naming the field', (values, field) => {
+    expect(() => renderText({ values })).toThrow(field);
+  });
+});
+
+describe('default render', () => {
+  const objs = render({ namespace: 'podfence-system' });
+
+  test('renders the whole product', () => {
+    const kinds = objs.map((o) => `${o.kind}/${o.metadata.name}`).sort();
+    expect(kinds).toEqual(
+      [
+        'ClusterRole/podfence-controller',
+        'ClusterRole/podfence-node-agent',
+        'ClusterRole/podfence-webhook',
+        'ClusterRoleBinding/podfence-controller',
+        'ClusterRoleBinding/podfence-node-agent',
+        'ClusterRoleBinding/podfence-webhook',
+        'DaemonSet/podfence-node-agent',
+        'Deployment/podfence-controller',
+        'Deployment/podfence-webhook',
+        'MutatingWebhookConfiguration/podfence',
+        'PodDisruptionBudget/podfence-controller',
+        'PodDisruptionBudget/podfence-webhook',
+        'Role/podfence-controller',
+        'Role/podfence-webhook',
+        'RoleBinding/podfence-controller',
+        'RoleBinding/podfence-webhook',
+        'SandboxProfile/computation',
+        'SandboxProfile/file-processor',
+        'SandboxProfile/network-server',
+        'Secret/podfence-webhook-tls',
+        'Service/podfence-controller-metrics',
+        'Service/podfence-node-agent-metrics',
+        'Service/podfence-webhook',
+        'Service/podfence-webhook-metrics',
+        'ServiceAccount/podfence-controller',
+        'ServiceAccount/podfence-node-agent',
+        'ServiceAccount/podfence-webhook',
+        'ValidatingWebhookConfiguration/podfence',
+      ].sort(),
+    );
+  });
+
+  test('controller: 2 replicas, leader election on a Lease, PDB', () => {
+    const d = find(objs, 'Deployment', 'podfence-controller');
+    expect(spec(d).replicas).toBe(2);
+    expect(container(d, 'controller').args).toEqual(
+      expect.arrayContaining(['controller', '--leader-elect=true', '--lease-name=podfence-controller']),
+    );
+    expect(spec(find(objs, 'PodDisruptionBudget', 'podfence-controller')).minAvailable).toBe(1);
+  });
+
+  test('webhook: 2 replicas spread over nodes, never below the asked count in a rollout, PDB, Service on 443', () => {
+    const d = find(objs, 'Deployment', 'podfence-webhook');
+    expect(spec(d).replicas).toBe(2);
+    expect(spec(d).strategy.rollingUpdate.maxUnavailable).toBe(0);
+    const anti = podSpec(d).affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm;
+    expect(anti.topologyKey).toBe('kubernetes.io/hostname');
+    expect(anti.labelSelector.matchLabels).toEqual(spec(d).selector.matchLabels);
+    expect(spec(find(objs, 'PodDisruptionBudget', 'podfence-webhook')).minAvailable).toBe(1);
+    const svc = find(objs, 'Service', 'podfence-webhook');
+    expect(spec(svc).ports).toEqual([{ name: 'https', port: 443, targetPort: 'https', protocol: 'TCP' }]);
+    expect(spec(svc).selector).toEqual(spec(d).selector.matchLabels);
+    expect(container(d, 'webhook').ports).toEqual(
+      expect.arrayContaining([{ name: 'https', containerPort: 9443, protocol: 'TCP' }]),
+    );
+  });
+
+  test('webhook configurations: opt-in label, own namespace and kube-system excluded, Fail, 10 s, IfNeeded, no side effects', () => {
+    const mwc = find(objs, 'MutatingWebhookConfiguration');
+    const vwc = find(objs, 'ValidatingWebhookConfiguration');
+    for (const wc of [mwc, vwc]) {
+      for (const w of (wc as Any).webhooks) {
+        expect(w.namespaceSelector).toEqual({
+          matchExpressions: [
+            { key: 'podfence.dev/profile', operator: 'Exists' },
+            { key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: ['podfence-system', 'kube-system'] },
+          ],
+        });
+        expect(w).toMatchObject({
+          failurePolicy: 'Fail',
+          timeoutSeconds: 10,
+          sideEffects: 'None',
+          admissionReviewVersions: ['v1'],
+        });
+        expect(w.clientConfig.service).toMatchObject({
+          name: 'podfence-webhook',
+          namespace: 'podfence-system',
+          port: 443,
+        });
+        expect(w.clientConfig.caBundle).toBeUndefined(); // filled at run time, never rendered
+      }
+    }
+    const m = (mwc as Any).webhooks[0];
+    expect(m.reinvocationPolicy).toBe('IfNeeded');
+    expect(m.rules[0]).toMatchObject({ operations: ['CREATE'], resources: ['pods'] });
+    expect(m.clientConfig.service.path).toBe('/mutate');
+    expect((vwc as Any).webhooks[0].clientConfig.service.path).toBe('/validate');
+  });
+
+  test("node agent: one hostPath, podfence's own seccomp sub-directory, DirectoryOrCreate; the agent runs restricted", () => {
+    const ds = find(objs, 'DaemonSet', 'podfence-node-agent');
+    const hostPaths = (podSpec(ds).volumes as Any[]).filter((v) => v.hostPath);
+    expect(hostPaths).toEqual([
+      { name: 'seccomp', hostPath: { path: '/var/lib/kubelet/seccomp/podfence', type: 'DirectoryOrCreate' } },
+    ]);
+    const agent = container(ds, 'node-agent');
+    expect(agent.args).toEqual(expect.arrayContaining(['node-agent', '--kubelet-root-dir=/var/lib/kubelet']));
+    expect(agent.env).toEqual(
+      expect.arrayContaining([{ name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }]),
+    );
+    expect(restrictedViolations({ ...podSpec(ds), initContainers: [], volumes: [] } as PodSpec)).toEqual([]);
+    expect(podSpec(ds).tolerations).toEqual([{ operator: 'Exists' }]);
+  });
+
+  test('podfence pods are "restricted"; the node agent deviates only by its hostPath and a CHOWN-only root init step', () => {
+    const found = Object.fromEntries(podTemplates(objs).map((t) => [t.owner, restrictedViolations(t.spec)]));
+    expect(found).toEqual({
+      'Deployment/podfence-controller': [],
+      'Deployment/podfence-webhook': [],
+      'DaemonSet/podfence-node-agent': [
+        'volume seccomp: type hostPath',
+        'container seccomp-dir-owner: runAsNonRoot not true',
+        'container seccomp-dir-owner: runAsUser 0',
+        'container seccomp-dir-owner: adds capability CHOWN',
+      ],
+    });
+    for (const t of podTemplates(objs))
+      expect(t.spec.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 65532 });
+  });
+
+  test('RBAC: least privilege, no wildcards', () => {
+    expect(rbacProblems(objs)).toEqual([]);
+    const webhookNs = find(objs, 'Role', 'podfence-webhook') as Any;
+    expect(webhookNs.rules).toEqual([
+      {
+        apiGroups: [''],
+        resources: ['secrets'],
+        resourceNames: ['podfence-webhook-tls'],
+        verbs: ['get', 'update', 'patch'],
+      },
+    ]);
+    const webhookCluster = find(objs, 'ClusterRole', 'podfence-webhook') as Any;
+    const wcRule = webhookCluster.rules.find((r: Any) => r.apiGroups.includes('admissionregistration.k8s.io'));
+    expect(wcRule.resourceNames).toEqual(['podfence']);
+    expect(wcRule.verbs).not.toContain('create');
+  });
+
+  test('every namespaced object is in the release namespace; bindings point at its ServiceAccounts', () => {
+    const clusterScoped = new Set([
+      'ClusterRole',
+      'ClusterRoleBinding',
+      'MutatingWebhookConfiguration',
+      'ValidatingWebhookConfiguration',
+      'SandboxProfile',
+    ]);
+    for (const o of objs) {
+      if (clusterScoped.has(o.kind)) expect(o.metadata.namespace).toBeUndefined();
+      else
+        expect([o.kind, o.metadata.name, o.metadata.namespace]).toEqual([o.kind, o.metadata.name, 'podfence-system']);
+    }
+    for (const b of objs.filter((o) => o.kind.endsWith('Binding'))) {
+      for (const s of (b as Any).subjects)
+        expect(s).toMatchObject({ kind: 'ServiceAccount', namespace: 'podfence-system' });
+    }
+  });
+
+  test('presets: one SandboxProfile per preset, named after it', () => {
+    const profiles = objs.filter((o) => o.kind === 'SandboxProfile');
+    expect(profiles.map((p) => [p.apiVersion, p.metadata.name, spec(p)])).toEqual([
+      ['podfence.dev/v1alpha1', 'computation', { preset: 'computation', mode: 'enforce' }],
+      ['podfence.dev/v1alpha1', 'network-server', { preset: 'network-server', mode: 'enforce' }],
+      ['podfence.dev/v1alpha1', 'file-processor', { preset: 'file-processor', mode: 'enforce' }],
+    ]);
+  });
+
+  test('images default to the chart appVersion; POD_NAMESPACE from the downward API', () => {
+    const chart = readFileSync(join(CHART_DIR, 'Chart.yaml'), 'utf8');
+    const appVersion = /^appVersion: "?([^"\n]+)"?$/m.exec(chart)![1];
+    const d = find(objs, 'Deployment', 'podfence-webhook');
+    expect(container(d, 'webhook').image).toBe(`podfence/operator:${appVersion}`);
+    expect(container(d, 'webhook').args).toContain(`--init-image=podfence/init:${appVersion}`);
+    expect(container(d, 'webhook').env).toEqual(
+      expect.arrayContaining([{ name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } }]),
+    );
+  });
+});
+
+describe('non-default render', () => {
+  const objs = render({ namespace: 'sec', release: 'r1', flags: NONDEFAULT });
+
+  test('values reach the objects', () => {
+    const wh = find(objs, 'Deployment', 'fence-webhook');
+    expect(spec(wh).replicas).toBe(3);
+    expect(podSpec(wh).affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution).toHaveLength(1);
+    expect(container(wh, 'webhook').image).toBe(
+      'registry.example.com/sec/podfence-operator@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef',
+    );
+    expect(container(wh, 'webhook').args).toEqual(
+      expect.arrayContaining([
+        '--port=10443',
+        '--ops-port=9090',
+        '--opt-in-label=sandbox.example.com/profile',
+        '--conflict-policy=overwrite',
+        '--unresolved-entrypoint=admit',
+        '--cert-mode=cert-manager',
+      ]),
+    );
+    expect(podSpec(wh).imagePullSecrets).toEqual([{ name: 'regcred' }]);
+    expect(podSpec(wh).priorityClassName).toBe('system-cluster-critical');
+    const ctl = find(objs, 'Deployment', 'fence-controller');
+    expect(container(ctl, 'controller').args).toEqual(
+      expect.arrayContaining(['--lease-duration-seconds=30', '--max-concurrent-reconciles=4']),
+    );
+    expect(podSpec(ctl).tolerations).toEqual([{ key: 'infra', operator: 'Exists', effect: 'NoSchedule' }]);
+    expect((ctl.metadata.labels ?? {}).team).toBe('platform');
+    expect(spec(ctl).template.metadata.annotations ?? {}).toEqual({
+      'example.com/owner': 'platform',
+      'example.com/scanned': 'yes',
+    });
+    const ds = find(objs, 'DaemonSet', 'fence-node-agent');
+    expect((podSpec(ds).volumes as Any[]).find((v) => v.hostPath).hostPath.path).toBe(
+      '/var/lib/k0s/kubelet/seccomp/podfence',
+    );
+    expect(container(ds, 'node-agent').args).toContain('--kubelet-root-dir=/var/lib/k0s/kubelet');
+    expect(podSpec(ds).tolerations).toBeUndefined();
+    for (const t of podTemplates(objs))
+      expect(t.spec.securityContext).toMatchObject({ runAsUser: 10001, runAsGroup: 10001 });
+  });
+
+  test('webhook configuration follows failurePolicy, timeout, reinvocation, label, exclusions; validation off', () => {
+    expect(objs.some((o) => o.kind === 'ValidatingWebhookConfiguration')).toBe(false);
+    const w = (find(objs, 'MutatingWebhookConfiguration', 'fence') as Any).webhooks[0];
+    expect(w).toMatchObject({ failurePolicy: 'Ignore', timeoutSeconds: 5, reinvocationPolicy: 'Never' });
+    expect(w.namespaceSelector.matchExpressions).toEqual([
+      { key: 'sandbox.example.com/profile', operator: 'Exists' },
+      { key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: ['sec', 'kube-system', 'monitoring'] },
+    ]);
+  });
+
+  test('cert-manager mode: serving Certificate from the given issuer, CA injected from <release namespace>/<certificate>', () => {
+    const cert = find(objs, 'Certificate', 'fence-webhook-serving') as Any;
+    expect(cert.metadata.namespace).toBe('sec');
+    expect(cert.spec.secretName).toBe('fence-webhook-tls');
+    expect(cert.spec.dnsNames).toEqual(['fence-webhook.sec.svc', 'fence-webhook.sec.svc.cluster.local']);
+    expect(cert.spec.issuerRef).toEqual({ kind: 'ClusterIssuer', name: 'corp-ca' });
+    expect(objs.filter((o) => o.kind === 'Issuer')).toEqual([]); // an issuer was given: none of our own
+    expect(find(objs, 'MutatingWebhookConfiguration').metadata.annotations).toEqual({
+      'cert-manager.io/inject-ca-from': 'sec/fence-webhook-serving',
+    });
+    // The chart no longer creates the Secret (cert-manager does) and the webhook may not patch configurations.
+    expect(objs.some((o) => o.kind === 'Secret')).toBe(false);
+    expect(objs.some((o) => o.kind === 'Role' && o.metadata.name === 'fence-webhook')).toBe(false);
+    const rules = (find(objs, 'ClusterRole', 'fence-webhook') as Any).rules as Any[];
+    expect(rules.some((r) => r.apiGroups.includes('admissionregistration.k8s.io'))).toBe(false);
+    const wh = find(objs, 'Deployment', 'fence-webhook');
+    expect(podSpec(wh).volumes).toEqual(
+      expect.arrayContaining([{ name: 'tls', secret: { secretName: 'fence-webhook-tls' } }]),
+    );
+  });
+
+  test('cert-manager without an issuer: a private CA chain in the release namespace', () => {
+    const own = render({ namespace: 'sec', values: { 'webhook.certs.mode': 'cert-manager' } });
+    expect(own.filter((o) => o.kind === 'Issuer').map((o) => [o.metadata.name, Object.keys(spec(o))[0]])).toEqual([
+      ['podfence-selfsigned', 'selfSigned'],
+      ['podfence-ca', 'ca'],
+    ]);
+    expect(spec(find(own, 'Certificate', 'podfence-webhook-serving')).issuerRef).toEqual({
+      kind: 'Issuer',
+      name: 'podfence-ca',
+    });
+  });
+
+  test('ServiceMonitor selects the metrics Services of this release', () => {
+    const sm = find(objs, 'ServiceMonitor', 'fence') as Any;
+    expect(sm.metadata.labels.release).toBe('prometheus');
+    const selected = objs.filter(
+      (o) =>
+        o.kind === 'Service' &&
+        Object.entries(sm.spec.selector.matchLabels).every(([k, v]) => o.metadata.labels?.[k] === v),
+    );
+    expect(selected.map((s) => s.metadata.name).sort()).toEqual([
+      'fence-controller-metrics',
+      'fence-node-agent-metrics',
+      'fence-webhook-metrics',
+    ]);
+    expect(sm.spec.endpoints[0]).toMatchObject({ port: 'metrics', interval: '15s' });
+  });
+
+  test('presets subset with overrides', () => {
+    const profiles = objs.filter((o) => o.kind === 'SandboxProfile');
+    expect(profiles.map((p) => [p.metadata.name, spec(p)])).toEqual([
+      ['network-server', { preset: 'network-server', mode: 'audit', capabilities: { keep: ['NET_BIND_SERVICE'] } }],
+    ]);
+  });
+
+  test('still "restricted" and still no RBAC wildcards', () => {
+    expect(rbacProblems(objs)).toEqual([]);
+    for (const t of podTemplates(objs).filter((x) => !x.owner.startsWith('DaemonSet')))
+      expect(restrictedViolations(t.spec)).toEqual([]);
+  });
+});
+
+describe('any namespace: nothing is hard-coded', () => {
+  test.each([
+    ['default values', []],
+    ['non-default values', NONDEFAULT],
+  ])('rendering into two namespaces differs only by the namespace (%s)', (_label, flags) => {
+    const a = renderText({ namespace: 'tenant-alpha-ns', flags });
+    const b = renderText({ namespace: 'tenant-bravo-ns', flags });
+    expect(a).toContain('tenant-alpha-ns');
+    expect(a.split('tenant-alpha-ns').join('tenant-bravo-ns')).toBe(b);
+    // Every namespace field names the release namespace (no default, no namespace the chart was developed in).
+    const namespaces = new Set([...a.matchAll(/^\s*namespace: (\S+)$/gm)].map((m) => m[1]));
+    expect([...namespaces]).toEqual(['tenant-alpha-ns']);
+  });
+});
+
+describe('CRDs', () => {
+  const chartCrds = join(CHART_DIR, 'crds');
+  const repoCrds = join(REPO, 'crds');
+
+  test('the chart carries the generated CRDs byte for byte (charts/sync-crds.sh)', () => {
+    const names = readdirSync(repoCrds)
+      .filter((f) => f.endsWith('.yaml'))
+      .sort();
+    expect(names).toEqual(
+      expect.arrayContaining(['podfence.dev_sandboxnodereports.yaml', 'podfence.dev_sandboxprofiles.yaml']),
+    );
+    expect(
+      existsSync(chartCrds)
+        ? readdirSync(chartCrds)
+            .filter((f) => f.endsWith('.yaml'))
+            .sort()
+        : [],
+    ).toEqual(names);
+    for (const f of names)
+      expect(readFileSync(join(chartCrds, f), 'utf8')).toBe(readFileSync(join(repoCrds, f), 'utf8'));
+  });
+
+  test('`helm template --include-crds` puts the CRDs first; plain template leaves them out (Helm owns crds/ on install only)', () => {
+    const withCrds = render({ flags: ['--include-crds'] });
+    expect(withCrds.slice(0, 2).map((o) => o.kind)).toEqual(['CustomResourceDefinition', 'CustomResourceDefinition']);
+    expect(render().some((o) => o.kind === 'CustomResourceDefinition')).toBe(false);
+  });
+});
