@@ -151,7 +151,8 @@ describe('default render', () => {
     expect(agent.env).toEqual(
       expect.arrayContaining([{ name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }]),
     );
-    expect(restrictedViolations({ ...podSpec(ds), initContainers: [], volumes: [] } as PodSpec)).toEqual([]);
+    const agentOnly: PodSpec = { ...(podSpec(ds) as PodSpec), initContainers: [], volumes: [] };
+    expect(restrictedViolations(agentOnly)).toEqual([]);
     expect(podSpec(ds).tolerations).toEqual([{ operator: 'Exists' }]);
   });
 
@@ -261,7 +262,7 @@ describe('non-default render', () => {
       'example.com/scanned': 'yes',
     });
     const ds = find(objs, 'DaemonSet', 'fence-node-agent');
-    expect((podSpec(ds).volumes as Any[]).find((v) => v.hostPath).hostPath.path).toBe(
+    expect((podSpec(ds).volumes as Any[]).find((v) => v.hostPath)?.hostPath.path).toBe(
       '/var/lib/k0s/kubelet/seccomp/podfence',
     );
     expect(container(ds, 'node-agent').args).toContain('--kubelet-root-dir=/var/lib/k0s/kubelet');
