@@ -87,8 +87,14 @@ describe('default render', () => {
     const d = find(objs, 'Deployment', 'podfence-controller');
     expect(spec(d).replicas).toBe(2);
     expect(container(d, 'controller').args).toEqual(
-      expect.arrayContaining(['controller', '--leader-elect=true', '--lease-name=podfence-controller']),
+      expect.arrayContaining([
+        'controller',
+        '--lease-name=podfence-controller',
+        '--lease-duration-seconds=15',
+        '--renew-deadline-seconds=10',
+      ]),
     );
+    expect(container(d, 'controller').args).not.toContain('--no-leader-elect');
     expect(spec(find(objs, 'PodDisruptionBudget', 'podfence-controller')).minAvailable).toBe(1);
   });
 
@@ -147,7 +153,7 @@ describe('default render', () => {
       { name: 'seccomp', hostPath: { path: '/var/lib/kubelet/seccomp/podfence', type: 'DirectoryOrCreate' } },
     ]);
     const agent = container(ds, 'node-agent');
-    expect(agent.args).toEqual(expect.arrayContaining(['node-agent', '--kubelet-root-dir=/var/lib/kubelet']));
+    expect(agent.args).toEqual(expect.arrayContaining(['node-agent', '--kubelet-root=/var/lib/kubelet']));
     expect(agent.env).toEqual(
       expect.arrayContaining([{ name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }]),
     );
@@ -229,6 +235,23 @@ describe('default render', () => {
   });
 });
 
+describe('leader election values', () => {
+  test('disabled: the controller runs without a Lease', () => {
+    const d = find(
+      render({ values: { 'controller.leaderElection.enabled': false, 'controller.replicas': 1 } }),
+      'Deployment',
+      'podfence-controller',
+    );
+    expect(container(d, 'controller').args).toContain('--no-leader-elect');
+    expect(container(d, 'controller').args.some((a: string) => a.startsWith('--lease'))).toBe(false);
+  });
+  test('a renew deadline not shorter than the lease is refused at render time', () => {
+    expect(() => renderText({ values: { 'controller.leaderElection.renewDeadlineSeconds': 15 } })).toThrow(
+      'renewDeadlineSeconds must be shorter than leaseDurationSeconds',
+    );
+  });
+});
+
 describe('non-default render', () => {
   const objs = render({ namespace: 'sec', release: 'r1', flags: NONDEFAULT });
 
@@ -265,7 +288,7 @@ describe('non-default render', () => {
     expect((podSpec(ds).volumes as Any[]).find((v) => v.hostPath)?.hostPath.path).toBe(
       '/var/lib/k0s/kubelet/seccomp/podfence',
     );
-    expect(container(ds, 'node-agent').args).toContain('--kubelet-root-dir=/var/lib/k0s/kubelet');
+    expect(container(ds, 'node-agent').args).toContain('--kubelet-root=/var/lib/k0s/kubelet');
     expect(podSpec(ds).tolerations).toBeUndefined();
     for (const t of podTemplates(objs))
       expect(t.spec.securityContext).toMatchObject({ runAsUser: 10001, runAsGroup: 10001 });
