@@ -410,3 +410,41 @@ describe('CRDs', () => {
     expect(render().some((o) => o.kind === 'CustomResourceDefinition')).toBe(false);
   });
 });
+
+describe('documentation', () => {
+  /** Dotted paths of the values that carry a `# -- ` comment in values.yaml. */
+  function documentedValues(text: string): string[] {
+    const paths: string[] = [];
+    const stack: string[] = [];
+    let commented = false;
+    for (const line of text.split('\n')) {
+      if (!line.trim()) {
+        commented = false;
+        continue;
+      }
+      const comment = /^\s*# ?(.*)$/.exec(line);
+      if (comment) {
+        if (comment[1]!.startsWith('-- ')) commented = true;
+        continue;
+      }
+      const key = /^(\s*)([A-Za-z0-9_.-]+):/.exec(line);
+      if (!key) continue;
+      stack.splice(key[1]!.length / 2, Infinity, key[2]!);
+      if (commented) paths.push(stack.join('.'));
+      commented = false;
+    }
+    return paths;
+  }
+
+  test('every value has a comment in values.yaml and a row in docs/install.md', () => {
+    const valuesText = readFileSync(join(CHART_DIR, 'values.yaml'), 'utf8');
+    const documented = documentedValues(valuesText);
+    expect(documented.length).toBeGreaterThan(60);
+    // Every top-level key is commented (nested ones may be covered by their parent's comment).
+    const topLevel = [...valuesText.matchAll(/^([A-Za-z][A-Za-z0-9]*):/gm)].map((m) => m[1]!);
+    const parents = new Set(documented.map((p) => p.split('.')[0]));
+    expect(topLevel.filter((k) => !parents.has(k))).toEqual([]);
+    const doc = readFileSync(join(REPO, 'docs', 'install.md'), 'utf8');
+    expect(documented.filter((p) => !doc.includes(`| \`${p}\` |`))).toEqual([]);
+  });
+});
