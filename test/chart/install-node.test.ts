@@ -1,0 +1,289 @@
+// The chart installed for real: a control plane with controllers, a real node (kubelet + containerd + runc,
+// test/node), the operator image built from local files (build-operator-image.sh) and the helper image
+// (test/images), `helm install --wait`, and then, from inside pods, that the chart-installed podfence sandboxes an
+// opted-in namespace (and only it); `helm upgrade` with a changed value keeps it working; `helm uninstall` leaves
+// only what docs/install.md says stays.
+// Needs root (the node). Uses its own node layout (directories, bridge, pod CIDR, ports) so it never touches the
+// e2e suite's node. PODFENCE_CHART_NODE=0 skips it (say so when reporting).
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { startCluster, type TestCluster } from '../cluster/harness.js';
+import { hostIP, startNode, type TestNode } from '../node/node.js';
+import { DEFAULT_LAYOUT, type NodeLayout } from '../node/config.js';
+import { CHART_DIR, helm, type RunResult } from './helm.js';
+
+type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const LAYOUT: NodeLayout = {
+  ...DEFAULT_LAYOUT,
+  dataDir: '/var/lib/podfence-chart-e2e',
+  runDir: '/run/podfence-chart-e2e',
+  nodeName: 'podfence-chart-node',
+  bridge: 'pfchart0',
+  podCIDR: '10.244.78.0/24',
+  cgroupRoot: '/podfence-chart-e2e',
+  kubeletPort: 12250,
+  kubeletHealthzPort: 12248,
+};
+// cleanup.sh reads the bridge and cgroup root from the environment (node.ts passes the directories).
+process.env.PODFENCE_NODE_BRIDGE = LAYOUT.bridge;
+process.env.PODFENCE_NODE_CGROUP_ROOT = LAYOUT.cgroupRoot.replace(/^\//, '');
+// The apiserver calls the webhook at its pod IP (aggregator routing): never through a proxy.
+process.env.NO_PROXY = [process.env.NO_PROXY, LAYOUT.podCIDR, '.svc', '.cluster.local', hostIP()]
+  .filter(Boolean)
+  .join(',');
+process.env.no_proxy = process.env.NO_PROXY;
+
+const enabled = process.env.PODFENCE_CHART_NODE !== '0' && process.getuid?.() === 0;
+const d = enabled ? describe : describe.skip;
+
+const NS = 'podfence-system';
+const REL = 'podfence';
+let cluster: TestCluster;
+let node: TestNode;
+
+function kubectl(args: string[], input?: string): RunResult {
+  try {
+    const stdout = execFileSync(join(cluster.binDir, 'kubectl'), ['--kubeconfig', cluster.kubeconfigPath, ...args], {
+      encoding: 'utf8',
+      input,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      maxBuffer: 64 << 20,
+    });
+    return { status: 0, stdout, stderr: '' };
+  } catch (err) {
+    const e = err as { status?: number; stdout?: string; stderr?: string };
+    return { status: e.status ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? String(err) };
+  }
+}
+function kubectlOk(args: string[], input?: string): string {
+  const r = kubectl(args, input);
+  if (r.status !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+const getJson = <T = Any>(args: string[]): T => JSON.parse(kubectlOk([...args, '-o', 'json'])) as T;
+function helmOk(args: string[]): string {
+  const r = helm([...args, '--kubeconfig', cluster.kubeconfigPath]);
+  if (r.status !== 0) throw new Error(`helm ${args.join(' ')} failed:\n${r.stderr}\n${diagnostics()}`);
+  return r.stdout;
+}
+function diagnostics(): string {
+  const pods = kubectl(['get', 'pods', '-A', '-o', 'wide']).stdout;
+  const events = kubectl(['get', 'events', '-A', '--sort-by=.lastTimestamp']).stdout.split('\n').slice(-30).join('\n');
+  const logs = ['controller', 'webhook', 'node-agent']
+    .map(
+      (c) =>
+        `--- ${c}\n${kubectl(['logs', '-n', NS, '-l', `app.kubernetes.io/component=${c}`, '--tail=20', '--all-containers']).stdout}`,
+    )
+    .join('\n');
+  return `${pods}\n${events}\n${logs}`;
+}
+async function waitFor<T>(what: string, fn: () => T | undefined | false, timeoutMs = 120_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n${diagnostics()}`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+/** Runs the e2e probe in a pod of `namespace` and returns its CHECK lines by name. */
+async function probe(namespace: string, name: string, checks: string[]): Promise<Record<string, string>> {
+  const pod = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace },
+    spec: {
+      restartPolicy: 'Never',
+      containers: [
+        {
+          name: 'probe',
+          image: 'localhost/podfence/probe:dev',
+          imagePullPolicy: 'Never',
+          command: ['/bin/probe', ...checks],
+        },
+      ],
+    },
+  };
+  kubectlOk(['create', '-f', '-'], JSON.stringify(pod));
+  await waitFor(`pod ${namespace}/${name} to finish`, () => {
+    const phase = getJson(['get', 'pod', name, '-n', namespace]).status?.phase;
+    return phase === 'Succeeded' || phase === 'Failed';
+  });
+  const out = kubectlOk(['logs', name, '-n', namespace]);
+  return Object.fromEntries(
+    out
+      .split('\n')
+      .filter((l) => l.startsWith('CHECK '))
+      .map((l) => [/name=(\S+)/.exec(l)![1]!, l]),
+  );
+}
+
+d('chart installed on a real node', () => {
+  beforeAll(async () => {
+    cluster = await startCluster({
+      withControllers: true,
+      bindAddress: '0.0.0.0',
+      advertiseAddress: hostIP(),
+      // Webhook calls go to the webhook pod's IP (no kube-proxy on this machine).
+      apiserverArgs: ['--enable-aggregator-routing=true'],
+    });
+    node = await startNode(cluster, { layout: LAYOUT });
+    const out = execFileSync('bash', [join(__dirname_(), 'build-operator-image.sh')], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const [, archive] = out.trim().split('\n').pop()!.split(' ');
+    await node.importImage(archive!, 'podfence/operator');
+    for (const img of [
+      'localhost/podfence/operator:dev',
+      'localhost/podfence/init:dev',
+      'localhost/podfence/probe:dev',
+    ]) {
+      expect((await node.ctr(['images', 'ls', '-q'])).split('\n')).toContain(img);
+    }
+  }, 900_000);
+
+  afterAll(async () => {
+    await node?.stop();
+    await cluster?.stop();
+  }, 120_000);
+
+  const apiPort = () => new URL(cluster.apiserverUrl).port;
+  /** The values this machine needs: local images, the node's kubelet dir, and the apiserver's address (no kube-proxy). */
+  const localValues = () => {
+    const env = JSON.stringify([
+      { name: 'KUBERNETES_SERVICE_HOST', value: hostIP() },
+      { name: 'KUBERNETES_SERVICE_PORT', value: apiPort() },
+    ]);
+    return [
+      '--set',
+      'image.operator.repository=localhost/podfence/operator,image.operator.tag=dev,image.operator.pullPolicy=Never',
+      '--set',
+      'image.init.repository=localhost/podfence/init,image.init.tag=dev,image.init.pullPolicy=Never',
+      '--set',
+      `kubeletRootDir=${node.kubeletRoot}`,
+      '--set-json',
+      `controller.extraEnv=${env}`,
+      '--set-json',
+      `webhook.extraEnv=${env}`,
+      '--set-json',
+      `nodeAgent.extraEnv=${env}`,
+    ];
+  };
+
+  test('helm install --wait: every podfence pod runs and is ready', () => {
+    helmOk(['install', REL, CHART_DIR, '-n', NS, '--create-namespace', '--wait', '--timeout', '5m', ...localValues()]);
+    const pods = getJson<{ items: Any[] }>(['get', 'pods', '-n', NS]).items;
+    const ready = pods.map((p) => [
+      p.metadata.labels['app.kubernetes.io/component'],
+      p.status.conditions?.find((c: Any) => c.type === 'Ready')?.status,
+    ]);
+    expect(ready.sort()).toEqual([
+      ['controller', 'True'],
+      ['controller', 'True'],
+      ['node-agent', 'True'],
+      ['webhook', 'True'],
+      ['webhook', 'True'],
+    ]);
+  }, 400_000);
+
+  test('the presets become Ready: the in-cluster controller and node agent installed them on the node', async () => {
+    const profiles = await waitFor('presets Ready', () => {
+      const items = getJson<{ items: Any[] }>(['get', 'sandboxprofiles']).items;
+      const ready = items.filter((p) =>
+        p.status?.conditions?.some((c: Any) => c.type === 'Ready' && c.status === 'True'),
+      );
+      return ready.length === 3 ? ready : undefined;
+    });
+    const dir = join(node.kubeletRoot, 'seccomp', 'podfence');
+    for (const p of profiles) {
+      const file = join(node.kubeletRoot, 'seccomp', p.status.seccompProfilePath);
+      expect(existsSync(file)).toBe(true);
+      // Written by the non-root agent: the CHOWN-only init step handed it the directory.
+      expect(statSync(file).uid).toBe(65532);
+    }
+    expect(statSync(dir).uid).toBe(65532);
+    expect(readdirSync(dir).length).toBeGreaterThanOrEqual(3);
+  }, 180_000);
+
+  test('a pod in an opted-in namespace runs sandboxed; the same pod elsewhere does not', async () => {
+    kubectlOk(['create', 'namespace', 'shop']);
+    kubectlOk(['label', 'namespace', 'shop', 'podfence.dev/profile=computation']);
+    kubectlOk(['create', 'namespace', 'plain']);
+    const checks = ['id', 'status', 'unshare'];
+    const boxed = await probe('shop', 'boxed', checks);
+    const control = await probe('plain', 'control', checks);
+    const pod = getJson(['get', 'pod', 'boxed', '-n', 'shop']);
+    expect(pod.metadata.annotations['podfence.dev/applied']).toMatch(/^computation@[0-9a-f]+$/);
+    expect(boxed.id).toContain('uid=65534');
+    expect(boxed.status).toMatch(/nonewprivs=1 seccomp=2 capeff=0000000000000000/);
+    expect(boxed.unshare).toContain('result=denied');
+    expect(control.id).toContain('uid=0');
+    expect(control.status).toContain('seccomp=0');
+    expect(control.unshare).toContain('result=ok');
+  }, 300_000);
+
+  test('helm upgrade with a changed value: the cluster follows and sandboxing keeps working', async () => {
+    helmOk([
+      'upgrade',
+      REL,
+      CHART_DIR,
+      '-n',
+      NS,
+      '--wait',
+      '--timeout',
+      '5m',
+      ...localValues(),
+      '--set',
+      'logLevel=debug,webhook.timeoutSeconds=15',
+    ]);
+    expect(getJson(['get', 'mutatingwebhookconfiguration', 'podfence']).webhooks[0].timeoutSeconds).toBe(15);
+    const env = getJson(['get', 'deployment', 'podfence-webhook', '-n', NS]).spec.template.spec.containers[0]
+      .env as Any[];
+    expect(env).toEqual(expect.arrayContaining([{ name: 'LOG_LEVEL', value: 'debug' }]));
+    // New webhook pods serve with the certificate the old ones stored (the caBundle still matches).
+    const again = await probe('shop', 'boxed-after-upgrade', ['id']);
+    expect(again.id).toContain('uid=65534');
+  }, 400_000);
+
+  test('helm uninstall leaves only what docs/install.md says stays', () => {
+    kubectlOk(['delete', 'pod', '--all', '-n', 'shop', '--wait']);
+    helmOk(['uninstall', REL, '-n', NS, '--wait', '--timeout', '3m']);
+    const sel = `app.kubernetes.io/instance=${REL}`;
+    const left = [
+      ...getJson<{ items: Any[] }>([
+        'get',
+        'deployments,daemonsets,services,secrets,serviceaccounts,roles,rolebindings,pdb',
+        '-n',
+        NS,
+        '-l',
+        sel,
+      ]).items,
+      ...getJson<{ items: Any[] }>([
+        'get',
+        'clusterroles,clusterrolebindings,mutatingwebhookconfigurations,validatingwebhookconfigurations,sandboxprofiles',
+        '-l',
+        sel,
+      ]).items,
+    ];
+    expect(left.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([]);
+    expect(kubectl(['get', 'crd', 'sandboxprofiles.podfence.dev']).status).toBe(0);
+    // New pods in the formerly opted-in namespace are admitted as if podfence had never been there.
+    kubectlOk([
+      'run',
+      'after',
+      '-n',
+      'shop',
+      '--image=localhost/podfence/busybox:dev',
+      '--restart=Never',
+      '--dry-run=server',
+    ]);
+  }, 240_000);
+});
+
+function __dirname_(): string {
+  return new URL('.', import.meta.url).pathname;
+}
