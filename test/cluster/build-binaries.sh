@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds, once, the pinned upstream binaries the test clusters run (kube-apiserver, kube-controller-manager,
-# kube-scheduler, kubelet, kubectl, etcd, etcdctl) from their Go modules, into a cache outside the repo:
+# kube-scheduler, kubelet, kube-proxy, kubectl, etcd, etcdctl) from their Go modules, into a cache outside the repo:
 #   $PODFENCE_CACHE/k8s-<version>/bin   (PODFENCE_CACHE defaults to ~/.cache/podfence)
 # A second run only checks that each binary is there and reports the pinned version, and returns in seconds.
 # The Go module and build caches live under the same root so they survive between runs.
@@ -15,7 +15,7 @@ log() { printf '[cluster:build] %s\n' "$*" >&2; }
 fail() { printf '[cluster:build] ERROR: %s\n' "$*" >&2; exit 1; }
 
 # Ordered so the control plane (etcd, kube-apiserver, kubectl) is usable first.
-ALL_CMDS=(etcd etcdctl kube-apiserver kubectl kube-controller-manager kube-scheduler kubelet)
+ALL_CMDS=(etcd etcdctl kube-apiserver kubectl kube-controller-manager kube-scheduler kubelet kube-proxy)
 
 # The version each binary must report; anything else (stale cache, half-written file) is rebuilt.
 expected_version() {

@@ -1,2 +1,8 @@
-// Placeholder until the control-plane harness lands (issue 4): it starts/stops the shared test cluster.
-export default async function () {}
+// jest global teardown of the integration project: stops the shared cluster the global setup started.
+export default async function globalTeardown() {
+  const cluster = globalThis.__podfenceTestCluster;
+  if (cluster) {
+    await cluster.stop();
+    delete globalThis.__podfenceTestCluster;
+  }
+}
