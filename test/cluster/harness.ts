@@ -299,7 +299,10 @@ interface ControllerContext {
 
 /** kube-controller-manager and kube-scheduler under their own identities (bound by the bootstrap RBAC policy). */
 async function startControllers(ctx: ControllerContext): Promise<void> {
-  const kcmKubeconfig = await ctx.writeKubeconfig('kube-controller-manager.kubeconfig', 'system:kube-controller-manager');
+  const kcmKubeconfig = await ctx.writeKubeconfig(
+    'kube-controller-manager.kubeconfig',
+    'system:kube-controller-manager',
+  );
   const schedKubeconfig = await ctx.writeKubeconfig('kube-scheduler.kubeconfig', 'system:kube-scheduler');
   const kcmPort = await freePort();
   const schedPort = await freePort();

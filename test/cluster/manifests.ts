@@ -29,9 +29,7 @@ export async function applyManifestFiles(kc: KubeConfig, paths: string[]): Promi
   for (const path of paths) {
     for (const obj of parseManifests(readFileSync(path, 'utf8'))) {
       try {
-        applied.push(
-          await api.patch(obj, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply),
-        );
+        applied.push(await api.patch(obj, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply));
       } catch (err) {
         throw new Error(`applying ${obj.kind} ${obj.metadata?.name ?? ''} from ${path}: ${errorText(err)}`);
       }

@@ -30,11 +30,22 @@ export interface TlsClientOptions {
 }
 
 /** GET over HTTPS; connection errors are reported as status 0 so polling loops can retry. */
-export function httpsGet(url: string, tls: TlsClientOptions, timeoutMs = 5000): Promise<{ status: number; body: string }> {
+export function httpsGet(
+  url: string,
+  tls: TlsClientOptions,
+  timeoutMs = 5000,
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve) => {
     const req = request(
       url,
-      { method: 'GET', ca: tls.ca, cert: tls.cert, key: tls.key, rejectUnauthorized: !tls.insecure, timeout: timeoutMs },
+      {
+        method: 'GET',
+        ca: tls.ca,
+        cert: tls.cert,
+        key: tls.key,
+        rejectUnauthorized: !tls.insecure,
+        timeout: timeoutMs,
+      },
       (res) => {
         let body = '';
         res.setEncoding('utf8');
@@ -61,7 +72,9 @@ export async function waitFor(check: () => Promise<boolean>, timeoutMs: number, 
       lastError = err instanceof Error ? err.message : String(err);
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs / 1000} s waiting until ${what}${lastError ? ` (last error: ${lastError})` : ''}`);
+      throw new Error(
+        `timed out after ${timeoutMs / 1000} s waiting until ${what}${lastError ? ` (last error: ${lastError})` : ''}`,
+      );
     }
     await new Promise((r) => setTimeout(r, delay));
     delay = Math.min(delay * 2, 500);

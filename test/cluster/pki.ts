@@ -65,10 +65,7 @@ export function subject(commonName: string, organizations: string[] = []): strin
 /** The x509v3 extension section of a leaf certificate. */
 export function leafExtensions(opts: IssueOptions): string {
   const eku = { server: 'serverAuth', client: 'clientAuth', both: 'serverAuth,clientAuth' }[opts.usage];
-  const sans = [
-    ...(opts.dnsNames ?? []).map((d) => `DNS:${d}`),
-    ...(opts.ipAddresses ?? []).map((ip) => `IP:${ip}`),
-  ];
+  const sans = [...(opts.dnsNames ?? []).map((d) => `DNS:${d}`), ...(opts.ipAddresses ?? []).map((ip) => `IP:${ip}`)];
   return [
     '[v3]',
     'basicConstraints = critical, CA:FALSE',
@@ -85,7 +82,10 @@ export async function createKeyPair(): Promise<KeyPairPem> {
   return inTempDir((dir) => {
     openssl(['genpkey', '-algorithm', 'EC', ...CURVE, '-out', 'key.pem'], dir);
     openssl(['pkey', '-in', 'key.pem', '-pubout', '-out', 'pub.pem'], dir);
-    return { keyPem: readFileSync(join(dir, 'key.pem'), 'utf8'), publicKeyPem: readFileSync(join(dir, 'pub.pem'), 'utf8') };
+    return {
+      keyPem: readFileSync(join(dir, 'key.pem'), 'utf8'),
+      publicKeyPem: readFileSync(join(dir, 'pub.pem'), 'utf8'),
+    };
   });
 }
 
@@ -93,10 +93,24 @@ export async function createCA(commonName = 'podfence-test-ca', days = 3650): Pr
   return inTempDir((dir) => {
     openssl(
       [
-        'req', '-x509', '-newkey', 'ec', ...CURVE, '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt',
-        '-subj', subject(commonName), '-days', String(days),
-        '-addext', 'basicConstraints=critical,CA:TRUE',
-        '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        ...CURVE,
+        '-nodes',
+        '-keyout',
+        'ca.key',
+        '-out',
+        'ca.crt',
+        '-subj',
+        subject(commonName),
+        '-days',
+        String(days),
+        '-addext',
+        'basicConstraints=critical,CA:TRUE',
+        '-addext',
+        'keyUsage=critical,keyCertSign,cRLSign',
       ],
       dir,
     );
@@ -111,16 +125,48 @@ export async function issueCert(ca: CertificateAuthority, opts: IssueOptions): P
     writeFileSync(join(dir, 'ca.key'), ca.keyPem, { mode: 0o600 });
     writeFileSync(join(dir, 'ext.cnf'), leafExtensions(opts));
     openssl(
-      ['req', '-new', '-newkey', 'ec', ...CURVE, '-nodes', '-keyout', 'leaf.key', '-out', 'leaf.csr',
-        '-subj', subject(opts.commonName, opts.organizations)],
+      [
+        'req',
+        '-new',
+        '-newkey',
+        'ec',
+        ...CURVE,
+        '-nodes',
+        '-keyout',
+        'leaf.key',
+        '-out',
+        'leaf.csr',
+        '-subj',
+        subject(opts.commonName, opts.organizations),
+      ],
       dir,
     );
     openssl(
-      ['x509', '-req', '-in', 'leaf.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key',
-        '-set_serial', `0x${randomBytes(15).toString('hex')}`, '-days', String(opts.days ?? 365),
-        '-extfile', 'ext.cnf', '-extensions', 'v3', '-out', 'leaf.crt'],
+      [
+        'x509',
+        '-req',
+        '-in',
+        'leaf.csr',
+        '-CA',
+        'ca.crt',
+        '-CAkey',
+        'ca.key',
+        '-set_serial',
+        `0x${randomBytes(15).toString('hex')}`,
+        '-days',
+        String(opts.days ?? 365),
+        '-extfile',
+        'ext.cnf',
+        '-extensions',
+        'v3',
+        '-out',
+        'leaf.crt',
+      ],
       dir,
     );
-    return { certPem: readFileSync(join(dir, 'leaf.crt'), 'utf8'), keyPem: readFileSync(join(dir, 'leaf.key'), 'utf8') };
+    return {
+      certPem: readFileSync(join(dir, 'leaf.crt'), 'utf8'),
+      keyPem: readFileSync(join(dir, 'leaf.key'), 'utf8'),
+    };
   });
 }
