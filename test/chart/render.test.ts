@@ -1,6 +1,8 @@
 // helm lint and helm template, default and non-default values, with assertions on what is rendered.
 // No cluster needed (dry-run.test.ts and install.test.ts check against the real apiserver).
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CHART_DIR, REPO, find, helm, render, renderText, type K8sObject } from './helm.js';
 import { podTemplates, rbacProblems, restrictedViolations, type PodSpec } from './pod-security.js';
@@ -24,6 +26,30 @@ describe('helm lint', () => {
     const r = helm(['lint', '--strict', CHART_DIR, ...flags]);
     expect(r.stderr + r.stdout).toContain('0 chart(s) failed');
     expect(r.status).toBe(0);
+  });
+});
+
+describe('packaging', () => {
+  test('helm package keeps the CRDs, the schema and the notes; kubeVersion refuses clusters older than 1.29', () => {
+    const out = mkdtempSync(join(tmpdir(), 'podfence-package-'));
+    try {
+      const r = helm(['package', CHART_DIR, '--destination', out]);
+      expect(r.status).toBe(0);
+      const tgz = join(out, readdirSync(out)[0]!);
+      const files = execFileSync('tar', ['-tzf', tgz], { encoding: 'utf8' }).split('\n');
+      expect(files).toEqual(
+        expect.arrayContaining([
+          'podfence/values.schema.json',
+          'podfence/templates/NOTES.txt',
+          'podfence/crds/podfence.dev_sandboxprofiles.yaml',
+          'podfence/crds/podfence.dev_sandboxnodereports.yaml',
+        ]),
+      );
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+    expect(() => renderText({ flags: ['--kube-version', '1.28.0'] })).toThrow('incompatible with Kubernetes v1.28.0');
+    expect(() => renderText({ flags: ['--kube-version', '1.29.0'] })).not.toThrow();
   });
 });
 
