@@ -1,6 +1,7 @@
 import { Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { backoffDelay, jitter, type BackoffOptions } from './backoff.js';
+import { shortError } from './errors.js';
 
 /**
  * A list+watch cache that does not give up. client-node's own informer stops for good on most watch errors and
@@ -282,9 +283,8 @@ export class ResilientInformer<T extends KubernetesObject> {
 }
 
 export function errorText(err: unknown): string {
-  if (err instanceof Error) {
-    const code = (err as { code?: unknown; statusCode?: unknown }).code ?? (err as { statusCode?: unknown }).statusCode;
-    return code !== undefined ? `${err.message} (${String(code)})` : err.message;
-  }
-  return String(err);
+  const text = shortError(err);
+  const code = (err as { code?: unknown } | undefined)?.code;
+  // Network errors carry a string code (ECONNREFUSED, ...) that says more than the message.
+  return typeof code === 'string' && !text.includes(code) ? `${text} (${code})` : text;
 }

@@ -1,0 +1,341 @@
+// The controller (in-process) and the node agent (a real `podfence node-agent` process pointed at a temp directory
+// as kubelet root) against the shared test cluster's real kube-apiserver, for a fake Node object: files appear with
+// the exact compiled bytes, status goes Ready, node labels follow, a changed profile gets a new file and the old
+// one goes once unused, a pod bound to the node keeps its version, deletion waits for that pod, and an agent
+// restarted over a tampered directory puts it right.
+import { spawnSync } from 'node:child_process';
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { Controller } from '../../src/controller/controller.js';
+import type { NodeReportObject, ProfileObject } from '../../src/controller/types.js';
+import { compileSeccomp, validateProfile } from '../../src/profile/index.js';
+import { freePort, waitFor } from '../cluster/net.js';
+import { logTail, startProcess, type ManagedProcess } from '../cluster/processes.js';
+import {
+  deleteNamespace,
+  sharedKubeConfig,
+  sharedKubeconfigPath,
+  uniqueName,
+  uniqueNamespace,
+} from '../cluster/shared.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const kc = sharedKubeConfig();
+const core = kc.makeApiClient(CoreV1Api);
+const custom = kc.makeApiClient(CustomObjectsApi);
+const PROFILES = { group: 'podfence.dev', version: 'v1alpha1', plural: 'sandboxprofiles' };
+const REPORTS = { group: 'podfence.dev', version: 'v1alpha1', plural: 'sandboxnodereports' };
+
+/** dist/ is built by scripts/setup.sh; rebuild when a source file is newer (a developer running this file alone). */
+function ensureBuilt(): string {
+  const cli = join(root, 'dist', 'src', 'cli.js');
+  const newest = (dir: string): number =>
+    readdirSync(dir, { withFileTypes: true }).reduce((m, e) => {
+      const p = join(dir, e.name);
+      return Math.max(m, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+    }, 0);
+  if (!existsSync(cli) || statSync(cli).mtimeMs < newest(join(root, 'src'))) {
+    spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+  }
+  if (!existsSync(cli)) throw new Error('dist/src/cli.js missing: run `npm run build:ts`');
+  return cli;
+}
+
+/** The real helper when built (scripts/setup.sh builds it); else a stand-in that states the probe's JSON. */
+function initBinary(dir: string): string {
+  const real = join(root, 'init-helper', 'build', 'podfence-init');
+  if (existsSync(real)) return real;
+  console.warn(`${real} not built: the node agent probes a stand-in reporting Landlock ABI 7`);
+  const fake = join(dir, 'podfence-init');
+  writeFileSync(fake, '#!/bin/sh\necho \'{"landlock_abi":7}\'\n');
+  chmodSync(fake, 0o755);
+  return fake;
+}
+
+const getProfile = async (name: string) =>
+  (await custom.getClusterCustomObject({ ...PROFILES, name })) as ProfileObject;
+const ready = (p: ProfileObject) => p.status?.conditions?.find((c) => c.type === 'Ready');
+const expected = (name: string, spec: object) => {
+  const v = validateProfile({ apiVersion: 'podfence.dev/v1alpha1', kind: 'SandboxProfile', metadata: { name }, spec });
+  if (!v.ok) throw new Error(`test profile invalid: ${JSON.stringify(v.errors)}`);
+  return compileSeccomp(v.profile);
+};
+
+describe('controller and node agent against a real apiserver', () => {
+  const nodeName = uniqueName('fake-node');
+  const profileName = uniqueName('web');
+  const kubeletRoot = mkdtempSync(join(tmpdir(), 'podfence-kubelet-'));
+  const seccompDir = join(kubeletRoot, 'seccomp', 'podfence');
+  const logDir = mkdtempSync(join(tmpdir(), 'podfence-agent-log-'));
+  const specV1 = { preset: 'computation' };
+  const specV2 = { preset: 'computation', seccomp: { deny: ['mkdir'] } };
+  const specV3 = { preset: 'computation', seccomp: { deny: ['mkdir', 'rmdir'] } };
+  let controller: Controller;
+  let agent: ManagedProcess | undefined;
+  let namespace: string;
+  let cli: string;
+  let probe: string;
+
+  const startAgent = async () => {
+    const port = await freePort();
+    agent = startProcess({
+      name: `node-agent-${Date.now()}`,
+      command: process.execPath,
+      args: [
+        cli,
+        'node-agent',
+        '--kubeconfig',
+        sharedKubeconfigPath(),
+        '--node-name',
+        nodeName,
+        '--kubelet-root',
+        kubeletRoot,
+        '--init-binary',
+        probe,
+        '--ops-port',
+        String(port),
+        '--retire-grace-seconds',
+        '1',
+        '--resync-seconds',
+        '5',
+      ],
+      dir: logDir,
+      tiedToParent: true,
+    });
+  };
+  const files = () => (existsSync(seccompDir) ? readdirSync(seccompDir).sort() : []);
+  const waitOr = async (check: () => Promise<boolean>, ms: number, what: string) => {
+    try {
+      await waitFor(check, ms, what);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\n--- node agent log ---\n${agent ? logTail(agent.logPath, 40) : ''}`);
+    }
+  };
+
+  beforeAll(async () => {
+    cli = ensureBuilt();
+    probe = initBinary(logDir);
+    await core.createNode({ body: { metadata: { name: nodeName, labels: { 'podfence.dev/test': 'true' } } } });
+    namespace = await uniqueNamespace('ctl');
+    controller = new Controller({
+      kubeConfig: kc,
+      log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+      registry: new Registry(),
+      resyncMs: 10_000,
+    });
+    controller.startInformers();
+    await controller.waitForSync();
+    controller.startReconciling();
+    await startAgent();
+  }, 180_000);
+
+  afterAll(async () => {
+    await agent?.stop();
+    await controller?.stopReconciling();
+    await controller?.stopInformers();
+    // Leave nothing behind in the shared cluster, even after a failure midway.
+    const p = await getProfile(profileName).catch(() => undefined);
+    if (p) {
+      await custom
+        .patchClusterCustomObject({
+          ...PROFILES,
+          name: profileName,
+          body: [{ op: 'replace', path: '/metadata/finalizers', value: [] }],
+        })
+        .catch(() => undefined);
+      await custom.deleteClusterCustomObject({ ...PROFILES, name: profileName }).catch(() => undefined);
+    }
+    await custom.deleteClusterCustomObject({ ...REPORTS, name: nodeName }).catch(() => undefined);
+    await core.deleteNode({ name: nodeName }).catch(() => undefined);
+    if (namespace) await deleteNamespace(namespace);
+    rmSync(kubeletRoot, { recursive: true, force: true });
+    rmSync(logDir, { recursive: true, force: true });
+  }, 60_000);
+
+  it('installs the exact compiled bytes, reports them, labels the node, and goes Ready', async () => {
+    const c1 = expected(profileName, specV1);
+    await custom.createClusterCustomObject({
+      ...PROFILES,
+      body: {
+        apiVersion: 'podfence.dev/v1alpha1',
+        kind: 'SandboxProfile',
+        metadata: { name: profileName },
+        spec: specV1,
+      },
+    });
+    await waitOr(async () => files().includes(c1.fileName), 30_000, `${c1.fileName} is written`);
+    expect(readFileSync(join(seccompDir, c1.fileName), 'utf8')).toBe(c1.json);
+    expect(statSync(join(seccompDir, c1.fileName)).mode & 0o777).toBe(0o644);
+
+    await waitOr(async () => ready(await getProfile(profileName))?.status === 'True', 30_000, 'the profile is Ready');
+    const p = await getProfile(profileName);
+    expect(p.status).toMatchObject({ seccompProfilePath: c1.localhostProfile, hash: c1.hash, pods: 0 });
+    expect(p.status?.nodes?.installed).toBe(p.status?.nodes?.total);
+    expect(ready(p)).toMatchObject({ reason: 'Installed', observedGeneration: p.metadata?.generation });
+    expect(p.metadata?.finalizers).toContain('podfence.dev/in-use');
+
+    const report = (await custom.getClusterCustomObject({ ...REPORTS, name: nodeName })) as NodeReportObject;
+    expect(report.status?.installed).toContainEqual({ profile: profileName, hash: c1.hash, file: c1.fileName });
+    expect(typeof report.status?.landlockABI).toBe('number');
+    await waitOr(
+      async () =>
+        (await core.readNode({ name: nodeName })).metadata?.labels?.[`seccomp.podfence.dev/${c1.hash}`] === 'true',
+      15_000,
+      'the node carries the seccomp label of the installed version',
+    );
+    const events = await core.listNamespacedEvent({
+      namespace: 'default',
+      fieldSelector: `involvedObject.name=${profileName}`,
+    });
+    expect(events.items.map((e) => e.reason)).toEqual(expect.arrayContaining(['Compiled', 'Installed']));
+  }, 90_000);
+
+  it('a changed profile gets a new file; the unused old one, its report entry and its node label go', async () => {
+    const c1 = expected(profileName, specV1);
+    const c2 = expected(profileName, specV2);
+    expect(c2.hash).not.toBe(c1.hash);
+    await custom.patchClusterCustomObject({
+      ...PROFILES,
+      name: profileName,
+      body: [{ op: 'replace', path: '/spec', value: specV2 }],
+    });
+    await waitOr(
+      async () => JSON.stringify(files()) === JSON.stringify([c2.fileName]),
+      30_000,
+      'only the new file is left',
+    );
+    expect(readFileSync(join(seccompDir, c2.fileName), 'utf8')).toBe(c2.json);
+    await waitOr(
+      async () => {
+        const p = await getProfile(profileName);
+        return (
+          p.status?.hash === c2.hash &&
+          ready(p)?.status === 'True' &&
+          p.status.observedGeneration === p.metadata?.generation
+        );
+      },
+      30_000,
+      'status follows the new version',
+    );
+    await waitOr(
+      async () => {
+        const labels = (await core.readNode({ name: nodeName })).metadata?.labels ?? {};
+        return labels[`seccomp.podfence.dev/${c2.hash}`] === 'true' && !(`seccomp.podfence.dev/${c1.hash}` in labels);
+      },
+      15_000,
+      'the node label moves to the new version',
+    );
+  }, 90_000);
+
+  it('keeps the version a pod on the node uses, and blocks deletion until the pod is gone', async () => {
+    const c2 = expected(profileName, specV2);
+    const c3 = expected(profileName, specV3);
+    const podName = uniqueName('user');
+    // Bound to the fake node by spec.nodeName: no kubelet or scheduler involved.
+    await core.createNamespacedPod({
+      namespace,
+      body: {
+        metadata: { name: podName, annotations: { 'podfence.dev/applied': `${profileName}@test` } },
+        spec: {
+          nodeName,
+          securityContext: { seccompProfile: { type: 'Localhost', localhostProfile: c2.localhostProfile } },
+          containers: [{ name: 'c', image: 'localhost/none:dev' }],
+        },
+      },
+    });
+    await waitOr(async () => (await getProfile(profileName)).status?.pods === 1, 15_000, 'status counts the pod');
+
+    await custom.patchClusterCustomObject({
+      ...PROFILES,
+      name: profileName,
+      body: [{ op: 'replace', path: '/spec', value: specV3 }],
+    });
+    await waitOr(async () => files().includes(c3.fileName), 30_000, 'the third version is written');
+    // Past the retire grace (1 s) and a few syncs: the in-use version must still be there.
+    await new Promise((r) => setTimeout(r, 4000));
+    expect(files()).toEqual([c2.fileName, c3.fileName].sort());
+
+    await custom.deleteClusterCustomObject({ ...PROFILES, name: profileName });
+    await waitOr(
+      async () => ready(await getProfile(profileName))?.reason === 'Terminating',
+      15_000,
+      'the profile is Terminating',
+    );
+    await new Promise((r) => setTimeout(r, 3000));
+    const blocked = await getProfile(profileName);
+    expect(blocked.metadata?.deletionTimestamp).toBeDefined();
+    expect(blocked.status?.blockingPods).toEqual([`${namespace}/${podName}`]);
+    expect(ready(blocked)?.message).toContain(podName);
+
+    await core.deleteNamespacedPod({ name: podName, namespace, gracePeriodSeconds: 0 });
+    await waitOr(
+      async () => {
+        try {
+          await getProfile(profileName);
+          return false;
+        } catch (err) {
+          return (err as { code?: number }).code === 404;
+        }
+      },
+      30_000,
+      'the profile is gone once its pod is',
+    );
+    await waitOr(async () => files().length === 0, 30_000, 'every file of the deleted profile is removed');
+    await waitOr(
+      async () =>
+        !Object.keys((await core.readNode({ name: nodeName })).metadata?.labels ?? {}).some((k) =>
+          k.startsWith('seccomp.podfence.dev/'),
+        ),
+      15_000,
+      'the node has no podfence seccomp label left',
+    );
+  }, 90_000);
+
+  it('a restarted agent repairs a tampered directory', async () => {
+    const name = `${profileName}-r`;
+    const spec = { preset: 'computation' };
+    const c = expected(name, spec);
+    await custom.createClusterCustomObject({
+      ...PROFILES,
+      body: { apiVersion: 'podfence.dev/v1alpha1', kind: 'SandboxProfile', metadata: { name }, spec },
+    });
+    try {
+      await waitOr(async () => files().includes(c.fileName), 30_000, `${c.fileName} is written`);
+      await agent!.stop();
+      writeFileSync(join(seccompDir, c.fileName), '{"truncated":');
+      writeFileSync(join(seccompDir, `.tmp-${c.fileName}.1.dead`), 'half');
+      writeFileSync(join(seccompDir, `${name}-aaaaaaaaaaaaaaaa.json`), '{}');
+      await startAgent();
+      await waitOr(
+        async () =>
+          JSON.stringify(files()) === JSON.stringify([c.fileName]) &&
+          readFileSync(join(seccompDir, c.fileName), 'utf8') === c.json,
+        30_000,
+        'the directory is back to exactly the current version',
+      );
+    } finally {
+      await custom
+        .patchClusterCustomObject({
+          ...PROFILES,
+          name,
+          body: [{ op: 'replace', path: '/metadata/finalizers', value: [] }],
+        })
+        .catch(() => undefined);
+      await custom.deleteClusterCustomObject({ ...PROFILES, name }).catch(() => undefined);
+    }
+  }, 90_000);
+});
