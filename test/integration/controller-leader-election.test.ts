@@ -1,0 +1,171 @@
+// Two `podfence controller` processes against the shared test cluster's real apiserver: only the Lease holder
+// reconciles (the standby keeps warm caches and is ready, but writes nothing), a SIGKILLed leader is replaced
+// once its lease expires (not before: no two leaders), and a leader stopped with SIGTERM releases the lease so
+// the standby takes over at once.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CoordinationV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import type { ProfileObject } from '../../src/controller/types.js';
+import { freePort, waitFor } from '../cluster/net.js';
+import { logTail, startProcess, type ManagedProcess } from '../cluster/processes.js';
+import { sharedKubeConfig, sharedKubeconfigPath, uniqueName } from '../cluster/shared.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const kc = sharedKubeConfig();
+const custom = kc.makeApiClient(CustomObjectsApi);
+const coordination = kc.makeApiClient(CoordinationV1Api);
+const PROFILES = { group: 'podfence.dev', version: 'v1alpha1', plural: 'sandboxprofiles' };
+
+/** dist/ is built by scripts/setup.sh; rebuild when a source file is newer (a developer running this file alone). */
+function ensureBuilt(): string {
+  const cli = join(root, 'dist', 'src', 'cli.js');
+  const newest = (dir: string): number =>
+    readdirSync(dir, { withFileTypes: true }).reduce((m, e) => {
+      const p = join(dir, e.name);
+      return Math.max(m, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+    }, 0);
+  if (!existsSync(cli) || statSync(cli).mtimeMs < newest(join(root, 'src'))) {
+    spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+  }
+  if (!existsSync(cli)) throw new Error('dist/src/cli.js missing: run `npm run build:ts`');
+  return cli;
+}
+
+interface Replica {
+  identity: string;
+  port: number;
+  proc: ManagedProcess;
+}
+
+async function metrics(r: Replica): Promise<{ leader: number; reconciles: number; ready: boolean }> {
+  const text = await (await fetch(`http://127.0.0.1:${r.port}/metrics`)).text();
+  const leader = Number(/^leader_election_master_status\{[^}]*\} (\d+)/m.exec(text)?.[1] ?? 0);
+  let reconciles = 0;
+  for (const m of text.matchAll(/^controller_runtime_reconcile_total\{[^}]*\} (\d+)/gm)) reconciles += Number(m[1]);
+  const ready = (await fetch(`http://127.0.0.1:${r.port}/readyz`)).status === 200;
+  return { leader, reconciles, ready };
+}
+
+describe('controller leader election (two processes)', () => {
+  const lease = uniqueName('podfence-le');
+  const profileName = uniqueName('le');
+  const logDir = mkdtempSync(join(tmpdir(), 'podfence-le-'));
+  const replicas: Replica[] = [];
+  let cli: string;
+
+  const start = async (identity: string): Promise<Replica> => {
+    const port = await freePort();
+    const proc = startProcess({
+      name: identity,
+      command: process.execPath,
+      args: [
+        cli,
+        'controller',
+        '--kubeconfig',
+        sharedKubeconfigPath(),
+        '--namespace',
+        'default',
+        '--lease-name',
+        lease,
+        '--identity',
+        identity,
+        '--ops-port',
+        String(port),
+        '--resync-seconds',
+        '5',
+      ],
+      dir: logDir,
+      tiedToParent: true,
+    });
+    const r = { identity, port, proc };
+    replicas.push(r);
+    await waitFor(async () => (await metrics(r)).ready, 30_000, `${identity} is ready`);
+    return r;
+  };
+  const holder = async () =>
+    (await coordination.readNamespacedLease({ name: lease, namespace: 'default' })).spec?.holderIdentity;
+  const profile = async () =>
+    (await custom.getClusterCustomObject({ ...PROFILES, name: profileName })) as ProfileObject;
+  const bump = async (n: number) =>
+    custom.patchClusterCustomObject({
+      ...PROFILES,
+      name: profileName,
+      body: [{ op: 'replace', path: '/spec', value: { preset: 'computation', seccomp: { deny: n ? ['mkdir'] : [] } } }],
+    });
+  const reconciledCurrentGeneration = async () => {
+    const p = await profile();
+    return p.status?.observedGeneration === p.metadata?.generation;
+  };
+  const logs = () => replicas.map((r) => `--- ${r.identity} ---\n${logTail(r.proc.logPath, 15)}`).join('\n');
+
+  beforeAll(async () => {
+    cli = ensureBuilt();
+    await custom.createClusterCustomObject({
+      ...PROFILES,
+      body: {
+        apiVersion: 'podfence.dev/v1alpha1',
+        kind: 'SandboxProfile',
+        metadata: { name: profileName },
+        spec: { preset: 'computation' },
+      },
+    });
+  }, 180_000);
+
+  afterAll(async () => {
+    for (const r of replicas) await r.proc.stop(2000);
+    await custom
+      .patchClusterCustomObject({
+        ...PROFILES,
+        name: profileName,
+        body: [{ op: 'replace', path: '/metadata/finalizers', value: [] }],
+      })
+      .catch(() => undefined);
+    await custom.deleteClusterCustomObject({ ...PROFILES, name: profileName }).catch(() => undefined);
+    await coordination.deleteNamespacedLease({ name: lease, namespace: 'default' }).catch(() => undefined);
+    rmSync(logDir, { recursive: true, force: true });
+  }, 60_000);
+
+  it('only the leader reconciles; a killed leader is replaced after its lease expires; SIGTERM hands over at once', async () => {
+    const a = await start('replica-a');
+    await waitFor(async () => (await holder()) === 'replica-a', 20_000, 'replica-a holds the lease');
+    await waitFor(reconciledCurrentGeneration, 20_000, 'the leader wrote the profile status');
+    const b = await start('replica-b');
+
+    await bump(1);
+    await waitFor(reconciledCurrentGeneration, 20_000, 'the leader reconciled the change');
+    await new Promise((r) => setTimeout(r, 6000)); // past a resync period of both
+    const [ma, mb] = [await metrics(a), await metrics(b)];
+    expect(ma).toMatchObject({ leader: 1, ready: true });
+    expect(ma.reconciles).toBeGreaterThan(0);
+    expect(mb).toEqual({ leader: 0, reconciles: 0, ready: true });
+    expect(await holder()).toBe('replica-a');
+
+    // SIGKILL: no release. The standby must wait for expiry (15 s) and then take over.
+    const killedAt = Date.now();
+    process.kill(-a.proc.pid, 'SIGKILL');
+    await a.proc.exited;
+    await waitFor(async () => (await metrics(b)).leader === 1, 25_000, 'replica-b leads').catch((err: Error) => {
+      throw new Error(`${err.message}\n${logs()}`);
+    });
+    const takeover = (Date.now() - killedAt) / 1000;
+    expect(takeover).toBeGreaterThan(8); // did not steal a live lease (renewed < 2 s before the kill)
+    expect(takeover).toBeLessThan(15 + 2 + 3); // lease duration + retry period + slack
+    expect(await holder()).toBe('replica-b');
+
+    await bump(0);
+    await waitFor(reconciledCurrentGeneration, 20_000, 'the new leader reconciled a change');
+    expect((await metrics(b)).reconciles).toBeGreaterThan(0);
+
+    // A graceful stop releases the lease: the other replica takes over within a couple of retry periods.
+    const c = await start('replica-c');
+    expect((await metrics(c)).leader).toBe(0);
+    const stoppedAt = Date.now();
+    await b.proc.stop();
+    await waitFor(async () => (await metrics(c)).leader === 1, 10_000, 'replica-c leads after the release');
+    expect((Date.now() - stoppedAt) / 1000).toBeLessThan(8);
+    expect(await holder()).toBe('replica-c');
+  }, 150_000);
+});
