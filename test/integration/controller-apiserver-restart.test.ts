@@ -1,0 +1,164 @@
+// The apiserver goes away under a running controller and node agent (both in-process, on a cluster of this file's
+// own so the shared one is not disturbed): readiness reports the broken watches, and once the apiserver is back
+// the watches recover by themselves and a change made right after the restart converges (file, report, status).
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { Controller } from '../../src/controller/controller.js';
+import type { ProfileObject } from '../../src/controller/types.js';
+import { NodeAgent } from '../../src/node-agent/agent.js';
+import { compileSeccomp, validateProfile } from '../../src/profile/index.js';
+import { startCluster, type TestCluster } from '../cluster/harness.js';
+import { applyManifestFiles, waitForCRDsEstablished } from '../cluster/manifests.js';
+import { waitFor } from '../cluster/net.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const PROFILES = { group: 'podfence.dev', version: 'v1alpha1', plural: 'sandboxprofiles' };
+
+function initBinary(dir: string): string {
+  const real = join(root, 'init-helper', 'build', 'podfence-init');
+  if (existsSync(real)) return real;
+  console.warn(`${real} not built: the node agent probes a stand-in reporting Landlock ABI 7`);
+  const fake = join(dir, 'podfence-init');
+  writeFileSync(fake, '#!/bin/sh\necho \'{"landlock_abi":7}\'\n');
+  chmodSync(fake, 0o755);
+  return fake;
+}
+
+const expected = (name: string, spec: object) => {
+  const v = validateProfile({ apiVersion: 'podfence.dev/v1alpha1', kind: 'SandboxProfile', metadata: { name }, spec });
+  if (!v.ok) throw new Error(`test profile invalid: ${JSON.stringify(v.errors)}`);
+  return compileSeccomp(v.profile);
+};
+
+describe('watches recover from an apiserver restart', () => {
+  const kubeletRoot = mkdtempSync(join(tmpdir(), 'podfence-kubelet-'));
+  const seccompDir = join(kubeletRoot, 'seccomp', 'podfence');
+  const nodeName = 'restart-node';
+  const profileName = 'restart';
+  const specV1 = { preset: 'computation' };
+  const specV2 = { preset: 'computation', seccomp: { deny: ['mkdir'] } };
+  const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const informer = { staleAfterMs: 30_000, backoff: { baseMs: 200, maxMs: 2000 } };
+  let cluster: TestCluster;
+  let controller: Controller;
+  let agent: NodeAgent;
+
+  const files = () => (existsSync(seccompDir) ? readdirSync(seccompDir).sort() : []);
+
+  beforeAll(async () => {
+    cluster = await startCluster({ withControllers: false });
+    const crdDir = join(root, 'crds');
+    const crds = readdirSync(crdDir)
+      .filter((f) => f.endsWith('.yaml'))
+      .map((f) => join(crdDir, f));
+    const applied = await applyManifestFiles(cluster.kubeConfig, crds);
+    await waitForCRDsEstablished(
+      cluster.kubeConfig,
+      applied.filter((o) => o.kind === 'CustomResourceDefinition').map((o) => o.metadata!.name!),
+    );
+    const core = cluster.kubeConfig.makeApiClient(CoreV1Api);
+    await core.createNode({ body: { metadata: { name: nodeName } } });
+    controller = new Controller({
+      kubeConfig: cluster.kubeConfig,
+      log,
+      registry: new Registry(),
+      informer,
+      resyncMs: 5000,
+    });
+    controller.startInformers();
+    await controller.waitForSync();
+    controller.startReconciling();
+    agent = new NodeAgent({
+      kubeConfig: cluster.kubeConfig,
+      nodeName,
+      kubeletRoot,
+      initBinary: initBinary(kubeletRoot),
+      log,
+      registry: new Registry(),
+      retireGraceMs: 500,
+      resyncMs: 5000,
+      informer,
+    });
+    await agent.start();
+  }, 180_000);
+
+  afterAll(async () => {
+    await agent?.stop();
+    await controller?.stopReconciling();
+    await controller?.stopInformers();
+    await cluster?.stop();
+    rmSync(kubeletRoot, { recursive: true, force: true });
+  }, 60_000);
+
+  it('goes unready while the apiserver is down and converges after it is back', async () => {
+    const custom = cluster.kubeConfig.makeApiClient(CustomObjectsApi);
+    const getProfile = async () =>
+      (await custom.getClusterCustomObject({ ...PROFILES, name: profileName })) as ProfileObject;
+    const c1 = expected(profileName, specV1);
+    const c2 = expected(profileName, specV2);
+    await custom.createClusterCustomObject({
+      ...PROFILES,
+      body: {
+        apiVersion: 'podfence.dev/v1alpha1',
+        kind: 'SandboxProfile',
+        metadata: { name: profileName },
+        spec: specV1,
+      },
+    });
+    await waitFor(
+      async () => (await getProfile()).status?.hash === c1.hash && files().includes(c1.fileName),
+      30_000,
+      'v1 installed',
+    );
+    await waitFor(async () => controller.health() === undefined && agent.health() === undefined, 10_000, 'all healthy');
+
+    await cluster.stopApiserver();
+    await waitFor(
+      async () => controller.health() !== undefined,
+      20_000,
+      'controller readiness reports the lost watches',
+    );
+    await waitFor(async () => agent.health() !== undefined, 20_000, 'agent readiness reports the lost watches');
+    await new Promise((r) => setTimeout(r, 3000)); // several failed reconnects, with backoff
+
+    await cluster.startApiserver();
+    await waitFor(
+      async () => {
+        await custom.patchClusterCustomObject({
+          ...PROFILES,
+          name: profileName,
+          body: [{ op: 'replace', path: '/spec', value: specV2 }],
+        });
+        return true;
+      },
+      30_000,
+      'the profile can be changed after the restart',
+    );
+    await waitFor(
+      async () => JSON.stringify(files()) === JSON.stringify([c2.fileName]),
+      30_000,
+      'v2 replaced v1 on disk',
+    );
+    expect(readFileSync(join(seccompDir, c2.fileName), 'utf8')).toBe(c2.json);
+    await waitFor(
+      async () => {
+        const p = await getProfile();
+        const ready = p.status?.conditions?.find((c) => c.type === 'Ready');
+        return (
+          p.status?.hash === c2.hash &&
+          ready?.status === 'True' &&
+          p.status.observedGeneration === p.metadata?.generation
+        );
+      },
+      30_000,
+      'status converged on v2',
+    );
+    await waitFor(async () => controller.health() === undefined && agent.health() === undefined, 20_000, 'ready again');
+    expect(controller.profiles.restarts.error + controller.profiles.restarts.ended).toBeGreaterThan(0);
+  }, 150_000);
+});
