@@ -28,6 +28,7 @@ import { logTail, startProcess, type ManagedProcess } from '../cluster/processes
 import {
   deleteNamespace,
   sharedKubeConfig,
+  sharedClusterHasControllers,
   sharedKubeconfigPath,
   uniqueName,
   uniqueNamespace,
@@ -338,4 +339,82 @@ describe('controller and node agent against a real apiserver', () => {
       await custom.deleteClusterCustomObject({ ...PROFILES, name }).catch(() => undefined);
     }
   }, 90_000);
+
+  // The scheduling half of "pods never fail for a missing profile", with the real kube-scheduler: a pod that
+  // requires the version's node label (what the webhook injects) stays Pending until the agent has written the
+  // file and the controller has labelled the node, and is bound only then.
+  (sharedClusterHasControllers() ? it : it.skip)(
+    'a pod requiring the version label is scheduled only once the file is on the node',
+    async () => {
+      const name = `${profileName}-s`;
+      const spec = { preset: 'computation', seccomp: { deny: ['chmod'] } };
+      const c = expected(name, spec);
+      const podName = uniqueName('waits');
+      await core.patchNodeStatus({
+        name: nodeName,
+        body: [
+          {
+            op: 'add',
+            path: '/status/allocatable',
+            value: { cpu: '4', memory: '8Gi', pods: '110' },
+          },
+          { op: 'add', path: '/status/capacity', value: { cpu: '4', memory: '8Gi', pods: '110' } },
+        ],
+      });
+      await core.createNamespacedPod({
+        namespace,
+        body: {
+          metadata: { name: podName },
+          spec: {
+            // No kubelet runs the fake node: tolerate the taints the node lifecycle controller puts on it.
+            tolerations: [{ operator: 'Exists' }],
+            affinity: {
+              nodeAffinity: {
+                requiredDuringSchedulingIgnoredDuringExecution: {
+                  nodeSelectorTerms: [
+                    { matchExpressions: [{ key: `seccomp.podfence.dev/${c.hash}`, operator: 'Exists' }] },
+                  ],
+                },
+              },
+            },
+            securityContext: { seccompProfile: { type: 'Localhost', localhostProfile: c.localhostProfile } },
+            containers: [{ name: 'c', image: 'localhost/none:dev' }],
+          },
+        },
+      });
+      try {
+        await waitOr(
+          async () => {
+            const pod = await core.readNamespacedPod({ name: podName, namespace });
+            return pod.status?.conditions?.some((x) => x.type === 'PodScheduled' && x.status === 'False') ?? false;
+          },
+          30_000,
+          'the scheduler finds no node for the pod',
+        );
+        expect((await core.readNamespacedPod({ name: podName, namespace })).spec?.nodeName).toBeUndefined();
+
+        await custom.createClusterCustomObject({
+          ...PROFILES,
+          body: { apiVersion: 'podfence.dev/v1alpha1', kind: 'SandboxProfile', metadata: { name }, spec },
+        });
+        await waitOr(
+          async () => (await core.readNamespacedPod({ name: podName, namespace })).spec?.nodeName === nodeName,
+          60_000,
+          'the pod is bound to the node once the node has the file',
+        );
+        expect(readFileSync(join(seccompDir, c.fileName), 'utf8')).toBe(c.json);
+      } finally {
+        await core.deleteNamespacedPod({ name: podName, namespace, gracePeriodSeconds: 0 }).catch(() => undefined);
+        await custom
+          .patchClusterCustomObject({
+            ...PROFILES,
+            name,
+            body: [{ op: 'replace', path: '/metadata/finalizers', value: [] }],
+          })
+          .catch(() => undefined);
+        await custom.deleteClusterCustomObject({ ...PROFILES, name }).catch(() => undefined);
+      }
+    },
+    120_000,
+  );
 });
