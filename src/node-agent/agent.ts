@@ -57,6 +57,7 @@ export class NodeAgent {
   private readonly queue = new WorkQueue({ baseMs: 100, maxMs: 30_000 });
   private retired = new Map<string, number>();
   private landlockABI: number | undefined;
+  private kernel = release();
   private lastReport: NodeReportStatus | undefined;
   private reportExists = false;
   private lastSyncError: string | undefined = 'not synced yet';
@@ -113,7 +114,9 @@ export class NodeAgent {
   async start(): Promise<void> {
     await ensureDir(this.dir);
     try {
-      this.landlockABI = (await probe(this.opts.initBinary)).landlockABI;
+      const result = await probe(this.opts.initBinary);
+      this.landlockABI = result.landlockABI;
+      if (typeof result.raw.kernel === 'string') this.kernel = result.raw.kernel;
     } catch (err) {
       // Fail closed: report ABI 0 so `enforce` profiles are marked unsupported here rather than pods failing.
       this.landlockABI = 0;
@@ -186,7 +189,7 @@ export class NodeAgent {
     }
     await this.report({
       landlockABI: this.landlockABI ?? 0,
-      kernel: release(),
+      kernel: this.kernel,
       agentVersion: this.opts.agentVersion ?? '0.1.0',
       installed: plan.installed,
     });

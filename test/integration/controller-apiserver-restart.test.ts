@@ -152,7 +152,7 @@ describe('watches recover from an apiserver restart', () => {
         return (
           p.status?.hash === c2.hash &&
           ready?.status === 'True' &&
-          p.status.observedGeneration === p.metadata?.generation
+          p.status?.observedGeneration === p.metadata?.generation
         );
       },
       30_000,

@@ -226,7 +226,7 @@ describe('controller and node agent against a real apiserver', () => {
         return (
           p.status?.hash === c2.hash &&
           ready(p)?.status === 'True' &&
-          p.status.observedGeneration === p.metadata?.generation
+          p.status?.observedGeneration === p.metadata?.generation
         );
       },
       30_000,
