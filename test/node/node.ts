@@ -79,7 +79,13 @@ export function hostIP(): string {
 /** Runs cleanup.sh: safe with or without a node; removes every trace of a previous one. */
 export async function cleanupNode(layout: NodeLayout = DEFAULT_LAYOUT, all = false): Promise<void> {
   await run('bash', [join(here, 'cleanup.sh'), ...(all ? ['--all'] : [])], {
-    env: { ...process.env, PODFENCE_NODE_DATA_DIR: layout.dataDir, PODFENCE_NODE_RUN_DIR: layout.runDir },
+    env: {
+      ...process.env,
+      PODFENCE_NODE_DATA_DIR: layout.dataDir,
+      PODFENCE_NODE_RUN_DIR: layout.runDir,
+      PODFENCE_NODE_BRIDGE: layout.bridge,
+      PODFENCE_NODE_CGROUP_ROOT: layout.cgroupRoot.replace(/^\/+/, ''),
+    },
   });
 }
 
@@ -182,7 +188,11 @@ export async function startNode(cluster: ClusterForNode, opts: NodeOptions = {})
       `node ${layout.nodeName} is Ready`,
       async () => {
         const node = await core.readNode({ name: layout.nodeName });
-        return !!node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+        // Ready, and the node lifecycle controller has lifted the not-ready taint (else nothing schedules).
+        return (
+          !!node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') &&
+          !(node.spec?.taints ?? []).some((t) => t.key.startsWith('node.kubernetes.io/'))
+        );
       },
       NODE_READY_TIMEOUT_MS,
     );

@@ -1,0 +1,323 @@
+// End to end on a real node: kubelet, containerd and runc run the pods; podfence's controller, webhook and node
+// agent run as host processes against the cluster. Every claim is checked from inside a running pod by the probe
+// (test/e2e/probe.c), and each has a control: the very same pod spec in a namespace without the opt-in label,
+// which must be able to do what the sandboxed pod cannot, so no assertion passes for a reason other than podfence.
+// Needs root. PODFENCE_E2E=0 skips the suite (say so when reporting).
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { CustomObjectsApi, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { APPLIED_ANNOTATION, INIT_BINARY, PROFILE_LABEL } from '../../src/common/constants.js';
+import { applyManifestFiles } from '../cluster/manifests.js';
+import { waitFor } from '../cluster/net.js';
+import { logTail } from '../cluster/processes.js';
+import { buildImages } from '../node/node.js';
+import {
+  createNamespace,
+  createPod,
+  parseChecks,
+  probePod,
+  waitForPodIP,
+  waitForPodLog,
+  type CheckResult,
+} from '../node/probe-pods.js';
+import { startStack, type Stack } from '../node/stack.js';
+import { startRegistry, type LoopbackRegistry } from './registry.js';
+
+const run = promisify(execFile);
+const here = dirname(fileURLToPath(import.meta.url));
+const enabled = process.getuid?.() === 0 && process.env.PODFENCE_E2E !== '0';
+const d = enabled ? describe : describe.skip;
+
+const NS = {
+  control: 'e2e-control',
+  sandboxed: 'e2e-sandboxed',
+  nocap: 'e2e-nocap',
+  audit: 'e2e-audit',
+};
+const PROFILES = { sandboxed: 'e2e-web', nocap: 'e2e-nocap', audit: 'e2e-audit' };
+/** CapBnd with only CAP_NET_BIND_SERVICE (bit 10). */
+const NET_BIND_SERVICE_ONLY = '0000000000000400';
+const NO_CAPS = '0000000000000000';
+
+/** The probe's checks; the server pod listens on 8080 (connect allowed) and 9090 (not allowed). */
+const checksFor = (serverIP: string) => [
+  'id',
+  'status',
+  'unshare',
+  'mount',
+  'uname',
+  'read:/data/secret.txt',
+  'read:/etc/motd',
+  'write:/srv/ro/probe',
+  'write:/tmp/probe',
+  'exec:/opt/tool/busybox',
+  'exec:/bin/busybox',
+  `connect:${serverIP}:8080`,
+  `connect:${serverIP}:9090`,
+  'bind:9090',
+  'bind:8080',
+  'bind:80',
+];
+
+let stack: Stack;
+let registry: LoopbackRegistry;
+let workDir: string;
+let kc: KubeConfig;
+let serverIP = '';
+let auditWasEnabled: string | undefined;
+let auditStart = 0;
+/** Checks by pod, then by check name. */
+const results: Record<string, Record<string, CheckResult>> = {};
+const logs: Record<string, string> = {};
+const admitted: Record<string, V1Pod> = {};
+
+function check(pod: string, name: string): CheckResult {
+  const r = results[pod]?.[name];
+  if (!r) throw new Error(`no CHECK line ${name} from pod ${pod}; its log:\n${logs[pod] ?? '(none)'}`);
+  return r;
+}
+const connectName = (port: number) => `connect:${serverIP}:${port}`;
+
+/** Runs a pod to completion and records its checks. */
+async function probe(key: string, namespace: string, pod: V1Pod): Promise<void> {
+  admitted[key] = await createPod(kc, pod);
+  logs[key] = await waitForPodLog(kc, namespace, pod.metadata!.name!, 180_000);
+  results[key] = parseChecks(logs[key]);
+}
+
+async function profileReady(name: string): Promise<boolean> {
+  const api = kc.makeApiClient(CustomObjectsApi);
+  const p = (await api.getClusterCustomObject({
+    group: 'podfence.dev',
+    version: 'v1alpha1',
+    plural: 'sandboxprofiles',
+    name,
+  })) as { status?: { conditions?: { type: string; status: string }[] } };
+  return !!p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+}
+
+/** The auditctl status line `enabled N`, or undefined when auditctl is unavailable. */
+async function auditEnabled(): Promise<string | undefined> {
+  try {
+    const { stdout } = await run('auditctl', ['-s']);
+    return /^enabled (\d)/m.exec(stdout)?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+/** seccomp audit records (type 1326) from the kernel log and auditd's log, if it runs. */
+async function seccompAuditRecords(): Promise<string[]> {
+  const lines: string[] = [];
+  try {
+    lines.push(...(await run('dmesg', [], { maxBuffer: 64 << 20 })).stdout.split('\n'));
+  } catch {
+    // kernel log not readable here
+  }
+  if (existsSync('/var/log/audit/audit.log')) lines.push(...readFileSync('/var/log/audit/audit.log', 'utf8').split('\n'));
+  return lines.filter((l) => /type=(1326|SECCOMP)/.test(l));
+}
+
+function diagnostics(): string {
+  if (!stack) return '';
+  return Object.entries(stack.logs())
+    .filter(([k]) => k.startsWith('podfence') || k === 'kubelet')
+    .map(([k, path]) => `--- ${k} (${path})\n${logTail(path, 15)}`)
+    .join('\n');
+}
+
+d('podfence on a real node (kubelet + containerd + runc)', () => {
+  beforeAll(async () => {
+    const t0 = Date.now();
+    const say = (m: string) => process.stderr.write(`[e2e] ${m} (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
+    workDir = mkdtempSync(join(tmpdir(), 'podfence-e2e-'));
+
+    // The probe image, also pushed to a loopback registry for the pod that names no command.
+    const archives = Object.fromEntries(await buildImages());
+    registry = await startRegistry(join(workDir, 'registry'));
+    const registryImage = await registry.push(archives['localhost/podfence/probe']!, 'podfence/probe');
+    say(`registry on ${registry.hostPort} holds ${registryImage}`);
+
+    stack = await startStack({ insecureRegistries: [registry.hostPort], log: say });
+    kc = stack.cluster.kubeConfig;
+
+    await applyManifestFiles(kc, [join(here, 'profiles.yaml')]);
+    try {
+      await waitFor(
+        async () => (await Promise.all(Object.values(PROFILES).map(profileReady))).every(Boolean),
+        90_000,
+        'the e2e profiles are Ready (compiled and installed on the node)',
+      );
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\n${diagnostics()}`);
+    }
+    say('profiles Ready');
+
+    await Promise.all([
+      createNamespace(kc, NS.control),
+      createNamespace(kc, NS.sandboxed, { [PROFILE_LABEL]: PROFILES.sandboxed }),
+      createNamespace(kc, NS.nocap, { [PROFILE_LABEL]: PROFILES.nocap }),
+      createNamespace(kc, NS.audit, { [PROFILE_LABEL]: PROFILES.audit }),
+    ]);
+    await createPod(kc, probePod({ namespace: NS.control, name: 'server', checks: ['serve:8080,9090'] }));
+    serverIP = await waitForPodIP(kc, NS.control, 'server');
+    say(`server pod at ${serverIP}`);
+
+    // Seccomp's log action reaches the kernel log only while auditing is on.
+    auditWasEnabled = await auditEnabled();
+    if (auditWasEnabled === '0') await run('auditctl', ['-e', '1']);
+    auditStart = Date.now() / 1000 - 1;
+
+    const checks = checksFor(serverIP);
+    try {
+      await Promise.all([
+        probe('control', NS.control, probePod({ namespace: NS.control, name: 'probe', checks })),
+        probe('sandboxed', NS.sandboxed, probePod({ namespace: NS.sandboxed, name: 'probe', checks })),
+        probe('nocap', NS.nocap, probePod({ namespace: NS.nocap, name: 'probe', checks })),
+        probe('audit', NS.audit, probePod({ namespace: NS.audit, name: 'probe', checks: ['id', 'status', 'unshare', 'mount'] })),
+        // No `command`: the webhook must take the entrypoint from the image in the registry.
+        probe(
+          'entrypoint',
+          NS.sandboxed,
+          probePod({ namespace: NS.sandboxed, name: 'entrypoint', image: registryImage, imagePullPolicy: 'IfNotPresent' }),
+        ),
+        probe(
+          'entrypoint-control',
+          NS.control,
+          probePod({ namespace: NS.control, name: 'entrypoint', image: registryImage, imagePullPolicy: 'IfNotPresent' }),
+        ),
+      ]);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\n${diagnostics()}`);
+    }
+    say('all probe pods finished');
+  }, 900_000);
+
+  afterAll(async () => {
+    if (auditWasEnabled === '0') await run('auditctl', ['-e', '0']).catch(() => undefined);
+    await stack?.stop();
+    await registry?.stop();
+    if (workDir) rmSync(workDir, { recursive: true, force: true });
+  }, 180_000);
+
+  test('the pods ran the probe to the end', () => {
+    for (const key of ['control', 'sandboxed', 'nocap', 'audit', 'entrypoint', 'entrypoint-control']) {
+      expect({ key, done: logs[key]?.includes('PROBE done') }).toEqual({ key, done: true });
+    }
+  });
+
+  test('the sandboxed pod was rewritten by the webhook; the control pod was not', () => {
+    const sb = admitted.sandboxed!;
+    expect(sb.metadata?.annotations?.[APPLIED_ANNOTATION]).toMatch(new RegExp(`^${PROFILES.sandboxed}@`));
+    expect(sb.spec?.containers[0]?.command?.[0]).toBe(INIT_BINARY);
+    expect(sb.spec?.securityContext?.seccompProfile?.type ?? sb.spec?.containers[0]?.securityContext?.seccompProfile?.type).toBe(
+      'Localhost',
+    );
+    const ctl = admitted.control!;
+    expect(ctl.metadata?.annotations?.[APPLIED_ANNOTATION]).toBeUndefined();
+    expect(ctl.spec?.containers[0]?.command?.[0]).toBe('/bin/probe');
+  });
+
+  test('identity: uid/gid 65534, NoNewPrivs 1, capabilities only the kept one, seccomp filter mode (control: root, unconfined)', () => {
+    expect(check('sandboxed', 'id').fields).toMatchObject({ uid: '65534', gid: '65534', euid: '65534', egid: '65534' });
+    expect(check('sandboxed', 'status').fields).toMatchObject({
+      nonewprivs: '1',
+      seccomp: '2',
+      capeff: NO_CAPS,
+      capprm: NO_CAPS,
+      capbnd: NET_BIND_SERVICE_ONLY,
+      capamb: NO_CAPS,
+    });
+    expect(check('nocap', 'status').fields).toMatchObject({ capbnd: NO_CAPS, capeff: NO_CAPS });
+    expect(check('control', 'id').fields).toMatchObject({ uid: '0', gid: '0' });
+    const ctl = check('control', 'status').fields;
+    expect(ctl).toMatchObject({ nonewprivs: '0', seccomp: '0' });
+    expect(ctl.capeff).not.toBe(NO_CAPS);
+  });
+
+  test('seccomp: denied syscalls fail with EPERM, an allowed one works (control: unshare works, mount gets past seccomp)', () => {
+    expect(check('sandboxed', 'unshare')).toMatchObject({ result: 'denied', errno: 'EPERM' });
+    expect(check('control', 'unshare')).toMatchObject({ result: 'ok' });
+    // mount(2) on a missing path: the kernel says ENOENT when the call is let through, seccomp says EPERM.
+    expect(check('sandboxed', 'mount')).toMatchObject({ result: 'denied', errno: 'EPERM' });
+    expect(check('control', 'mount')).toMatchObject({ errno: 'ENOENT' });
+    expect(check('sandboxed', 'uname')).toMatchObject({ result: 'ok' });
+    expect(check('control', 'uname')).toMatchObject({ result: 'ok' });
+  });
+
+  test('Landlock: reading outside the allowed paths is EACCES; reading under a read-only path works', () => {
+    expect(check('sandboxed', 'read:/data/secret.txt')).toMatchObject({ result: 'denied', errno: 'EACCES' });
+    expect(check('control', 'read:/data/secret.txt')).toMatchObject({ result: 'ok' });
+    expect(check('sandboxed', 'read:/etc/motd')).toMatchObject({ result: 'ok' });
+  });
+
+  test('Landlock: writing under a read-only path is denied, under a read-write path it works', () => {
+    expect(check('sandboxed', 'write:/srv/ro/probe')).toMatchObject({ result: 'denied', errno: 'EACCES' });
+    expect(check('control', 'write:/srv/ro/probe')).toMatchObject({ result: 'ok' });
+    expect(check('sandboxed', 'write:/tmp/probe')).toMatchObject({ result: 'ok' });
+    expect(check('control', 'write:/tmp/probe')).toMatchObject({ result: 'ok' });
+  });
+
+  test('Landlock: executing a binary outside the execute paths is denied; inside them it works', () => {
+    expect(check('sandboxed', 'exec:/opt/tool/busybox')).toMatchObject({ result: 'denied', errno: 'EACCES' });
+    expect(check('control', 'exec:/opt/tool/busybox')).toMatchObject({ result: 'ok' });
+    expect(check('sandboxed', 'exec:/bin/busybox')).toMatchObject({ result: 'ok' });
+  });
+
+  test('Landlock TCP: connect to an allowed port (a server in another pod) works, to another port is denied', () => {
+    expect(check('sandboxed', connectName(8080))).toMatchObject({ result: 'ok' });
+    expect(check('sandboxed', connectName(9090))).toMatchObject({ result: 'denied', errno: 'EACCES' });
+    expect(check('control', connectName(8080))).toMatchObject({ result: 'ok' });
+    expect(check('control', connectName(9090))).toMatchObject({ result: 'ok' });
+  });
+
+  test('Landlock TCP: binding a port not allowed is denied, an allowed one works', () => {
+    expect(check('sandboxed', 'bind:9090')).toMatchObject({ result: 'denied', errno: 'EACCES' });
+    expect(check('control', 'bind:9090')).toMatchObject({ result: 'ok' });
+    expect(check('sandboxed', 'bind:8080')).toMatchObject({ result: 'ok' });
+  });
+
+  test('port 80: binding works only when NET_BIND_SERVICE is kept', () => {
+    expect(check('sandboxed', 'bind:80')).toMatchObject({ result: 'ok' });
+    expect(check('nocap', 'bind:80')).toMatchObject({ result: 'denied', errno: 'EACCES' });
+    expect(check('control', 'bind:80')).toMatchObject({ result: 'ok' });
+  });
+
+  test('an image with no command in the pod: the entrypoint comes from the registry, is wrapped, and runs', () => {
+    const pod = admitted.entrypoint!;
+    expect(pod.spec?.containers[0]?.command?.[0]).toBe(INIT_BINARY);
+    expect(pod.spec?.containers[0]?.command).toContain('/bin/probe');
+    expect(check('entrypoint', 'id').fields).toMatchObject({ uid: '65534' });
+    // The image's own cmd ran, under Landlock.
+    expect(check('entrypoint', 'read:/data/secret.txt')).toMatchObject({ result: 'denied', errno: 'EACCES' });
+    expect(check('entrypoint', 'read:/etc/motd')).toMatchObject({ result: 'ok' });
+    expect(check('entrypoint-control', 'read:/data/secret.txt')).toMatchObject({ result: 'ok' });
+  });
+
+  test('audit mode: the denied syscall succeeds and the kernel logs it', async () => {
+    expect(check('audit', 'status').fields).toMatchObject({ seccomp: '2', nonewprivs: '1' });
+    expect(check('audit', 'unshare')).toMatchObject({ result: 'ok' });
+    expect(check('audit', 'mount')).toMatchObject({ errno: 'ENOENT' });
+    if (auditWasEnabled === undefined) {
+      throw new Error('auditctl is not available: cannot turn auditing on to see seccomp log records (apt-get install auditd)');
+    }
+    // type=1326 (SECCOMP) ... comm="probe" ... syscall=272 (unshare) ... code=0x7ffc0000 (SECCOMP_RET_LOG)
+    let found: string[] = [];
+    await waitFor(
+      async () => {
+        found = (await seccompAuditRecords()).filter((l) => {
+          const ts = Number(/audit\((\d+\.\d+):/.exec(l)?.[1] ?? 0);
+          return ts >= auditStart && /comm="probe"/.test(l) && /syscall=272\b/.test(l) && /code=0x7ffc0000/.test(l);
+        });
+        return found.length > 0;
+      },
+      15_000,
+      'a seccomp audit record (type 1326, unshare, SECCOMP_RET_LOG) from the audit-mode pod is in the kernel log',
+    );
+    expect(found.length).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,287 @@
+// The whole thing, started with one call and stopped with one call: a control plane with controllers
+// (test/cluster/harness.ts), a real node (node.ts), podfence's CRDs, and the podfence controller, webhook and node
+// agent as host processes pointed at that cluster. Used by the e2e suite (test/e2e) and by the demo
+// (scripts/demo.sh through stack-cli.ts). Everything lives under one directory (default /var/lib/podfence-stack):
+// the cluster's certificates, data and logs, podfence's logs and pid files, and state.json for `down`.
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { startCluster, type TestCluster } from '../cluster/harness.js';
+import { applyManifestFiles, waitForCRDsEstablished } from '../cluster/manifests.js';
+import { freePort, waitFor } from '../cluster/net.js';
+import { logTail, startProcess, type ManagedProcess } from '../cluster/processes.js';
+import { DEFAULT_LAYOUT, type NodeLayout } from './config.js';
+import { cleanupNode, startNode, type TestNode } from './node.js';
+import { registerWebhook, startWebhook, type WebhookHandle } from './webhook.js';
+
+const run = promisify(execFile);
+const here = process.env.PODFENCE_NODE_SRC ?? dirname(fileURLToPath(import.meta.url));
+export const REPO_ROOT = join(here, '..', '..');
+export const DEFAULT_STACK_DIR = process.env.PODFENCE_STACK_DIR ?? '/var/lib/podfence-stack';
+
+export interface StackOptions {
+  dir?: string;
+  layout?: NodeLayout;
+  /** Leave everything running when this process exits (`npm run demo -- --keep`); `stopStackFromState` stops it. */
+  detach?: boolean;
+  /** Start the webhook and register it (default true). */
+  webhook?: boolean;
+  /** Plain-HTTP loopback registries containerd may pull from (e.g. the e2e's `127.0.0.1:PORT`). */
+  insecureRegistries?: string[];
+  log?: (msg: string) => void;
+}
+
+export interface Stack {
+  dir: string;
+  cluster: TestCluster;
+  node: TestNode;
+  kubeconfigPath: string;
+  kubectl: string;
+  webhook?: WebhookHandle;
+  /** podfence's host processes by name (controller, node-agent, webhook). */
+  podfence: Record<string, ManagedProcess>;
+  /** Every log file, by component. */
+  logs(): Record<string, string>;
+  stop(): Promise<void>;
+}
+
+interface StackState {
+  kubeconfigPath: string;
+  clusterDir: string;
+  podfenceLogDir: string;
+  layout: NodeLayout;
+  startedAt: string;
+}
+
+/** dist/src/cli.js, rebuilt (`tsc -p tsconfig.build.json`) when any file under src/ is newer. */
+export async function ensurePodfenceBuilt(log: (m: string) => void = () => undefined): Promise<string> {
+  const cli = join(REPO_ROOT, 'dist', 'src', 'cli.js');
+  const newest = (dir: string): number =>
+    readdirSync(dir, { withFileTypes: true }).reduce((m, e) => {
+      const p = join(dir, e.name);
+      return Math.max(m, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+    }, 0);
+  if (!existsSync(cli) || statSync(cli).mtimeMs < newest(join(REPO_ROOT, 'src'))) {
+    log('building podfence (tsc -p tsconfig.build.json)');
+    await run(join(REPO_ROOT, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.build.json'], { cwd: REPO_ROOT });
+  }
+  return cli;
+}
+
+/** The static Landlock wrapper, built by `make -C init-helper` when missing. */
+export async function ensureInitHelper(log: (m: string) => void = () => undefined): Promise<string> {
+  const bin = join(REPO_ROOT, 'init-helper', 'build', 'podfence-init');
+  if (!existsSync(bin)) {
+    log('building init-helper (make -C init-helper)');
+    await run('make', ['-s', '-C', join(REPO_ROOT, 'init-helper')]);
+  }
+  return bin;
+}
+
+/** The CRD manifests: crds/ (the source of truth) or, until it exists, the chart's copy. */
+export function crdFiles(): string[] {
+  for (const dir of [join(REPO_ROOT, 'crds'), join(REPO_ROOT, 'charts', 'podfence', 'crds')]) {
+    if (!existsSync(dir)) continue;
+    const files = readdirSync(dir)
+      .filter((f) => /\.ya?ml$/.test(f))
+      .map((f) => join(dir, f));
+    if (files.length > 0) return files;
+  }
+  throw new Error('no CRD manifests found in crds/ or charts/podfence/crds/');
+}
+
+async function waitReady(proc: ManagedProcess, port: number, timeoutMs = 60_000): Promise<void> {
+  const died = proc.exited.then((code) => {
+    throw new Error(`${proc.name} exited (${code}) before it was ready; ${proc.logPath}:\n${logTail(proc.logPath, 40)}`);
+  });
+  died.catch(() => undefined);
+  await Promise.race([
+    waitFor(
+      async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200,
+      timeoutMs,
+      `${proc.name} /readyz on port ${port} is ok (log ${proc.logPath}:\n${logTail(proc.logPath, 20)})`,
+    ),
+    died,
+  ]);
+}
+
+export async function startStack(opts: StackOptions = {}): Promise<Stack> {
+  const dir = opts.dir ?? DEFAULT_STACK_DIR;
+  const layout = opts.layout ?? DEFAULT_LAYOUT;
+  const log = opts.log ?? (() => undefined);
+  const t0 = Date.now();
+  const step = (m: string) => log(`${m} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+
+  // A previous stack (a killed test, a kept demo) goes first: one node layout, one set of ports.
+  await stopStackFromState(dir, layout);
+  rmSync(dir, { recursive: true, force: true });
+  const clusterDir = join(dir, 'cluster');
+  const podfenceLogDir = join(dir, 'podfence');
+  mkdirSync(podfenceLogDir, { recursive: true });
+
+  const [cli, initBinary] = await Promise.all([ensurePodfenceBuilt(step), ensureInitHelper(step)]);
+
+  step('starting the control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler)');
+  const cluster = await startCluster({
+    withControllers: true,
+    dir: clusterDir,
+    detach: opts.detach,
+    // `kubectl logs` goes apiserver -> kubelet: by IP, the node's name is not in DNS.
+    apiserverArgs: ['--kubelet-preferred-address-types=InternalIP'],
+  });
+  const state: StackState = {
+    kubeconfigPath: cluster.kubeconfigPath,
+    clusterDir,
+    podfenceLogDir,
+    layout,
+    startedAt: new Date().toISOString(),
+  };
+  writeFileSync(join(dir, 'state.json'), JSON.stringify(state, null, 2));
+
+  const podfence: Record<string, ManagedProcess> = {};
+  let node: TestNode | undefined;
+  let webhook: WebhookHandle | undefined;
+  const stop = async () => {
+    for (const p of Object.values(podfence).reverse()) await p.stop(10_000);
+    if (node) await node.stop();
+    else await cleanupNode(layout);
+    await cluster.stop();
+  };
+
+  try {
+    step('starting the node (containerd, images, kubelet)');
+    node = await startNode(cluster, {
+      layout,
+      detach: opts.detach,
+      insecureRegistries: opts.insecureRegistries,
+      log: (m) => step(`node: ${m}`),
+    });
+
+    step('installing the CRDs');
+    const applied = await applyManifestFiles(cluster.kubeConfig, crdFiles());
+    await waitForCRDsEstablished(
+      cluster.kubeConfig,
+      applied.filter((o) => o.kind === 'CustomResourceDefinition').map((o) => o.metadata!.name!),
+    );
+
+    const startPodfence = async (mode: string, args: string[]) => {
+      const port = await freePort();
+      const proc = startProcess({
+        name: `podfence-${mode}`,
+        command: process.execPath,
+        args: [cli, mode, '--kubeconfig', cluster.kubeconfigPath, '--ops-port', String(port), ...args],
+        dir: podfenceLogDir,
+        tiedToParent: !opts.detach,
+      });
+      podfence[mode] = proc;
+      await waitReady(proc, port);
+      return proc;
+    };
+
+    step('starting podfence: controller, node agent');
+    await startPodfence('controller', ['--no-leader-elect', '--resync-seconds', '30']);
+    await startPodfence('node-agent', [
+      '--node-name',
+      node.name,
+      '--kubelet-root',
+      node.kubeletRoot,
+      '--init-binary',
+      initBinary,
+      '--retire-grace-seconds',
+      '5',
+      '--resync-seconds',
+      '10',
+    ]);
+
+    if (opts.webhook !== false) {
+      step('starting podfence: webhook');
+      webhook = await startWebhook({
+        cli,
+        kubeconfigPath: cluster.kubeconfigPath,
+        dir: podfenceLogDir,
+        detach: !!opts.detach,
+        issueCert: (o) => cluster.issueCert(o),
+        caCertPath: cluster.caCertPath,
+        insecureRegistries: opts.insecureRegistries ?? [],
+        freePort,
+      });
+      podfence.webhook = webhook.process;
+      await waitReady(webhook.process, webhook.opsPort);
+      await registerWebhook(cluster.kubeConfig, webhook);
+    }
+    step('podfence is running');
+
+    const kubectl = join(cluster.binDir, 'kubectl');
+    return {
+      dir,
+      cluster,
+      node,
+      kubeconfigPath: cluster.kubeconfigPath,
+      kubectl,
+      webhook,
+      podfence,
+      logs: () => ({
+        ...cluster.logs(),
+        ...node!.logs(),
+        ...Object.fromEntries(Object.entries(podfence).map(([k, p]) => [`podfence-${k}`, p.logPath])),
+      }),
+      stop,
+    };
+  } catch (err) {
+    await stop().catch(() => undefined);
+    throw err;
+  }
+}
+
+/** True when `pid` still runs a command line containing `needle` (pids get reused). */
+function runs(pid: number, needle: string): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').includes(needle);
+  } catch {
+    return false;
+  }
+}
+
+async function killByPidFile(pidFile: string, needle: string): Promise<void> {
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, 'utf8').trim());
+  if (pid > 1 && runs(pid, needle)) {
+    for (const [sig, waitMs] of [
+      ['SIGTERM', 10_000],
+      ['SIGKILL', 2_000],
+    ] as const) {
+      try {
+        process.kill(-pid, sig);
+      } catch {
+        // gone
+      }
+      const end = Date.now() + waitMs;
+      while (runs(pid, needle) && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+      if (!runs(pid, needle)) break;
+    }
+  }
+  rmSync(pidFile, { force: true });
+}
+
+/**
+ * Stops a stack started by another process (the demo's `--keep`, or a test run that was killed): podfence's
+ * processes by their pid files, the node (cleanup.sh), the control plane (test/cluster/down.sh). Safe to call when
+ * nothing runs.
+ */
+export async function stopStackFromState(dir = DEFAULT_STACK_DIR, layout: NodeLayout = DEFAULT_LAYOUT): Promise<void> {
+  const podfenceLogDir = join(dir, 'podfence');
+  if (existsSync(podfenceLogDir)) {
+    for (const f of readdirSync(podfenceLogDir).filter((x) => x.endsWith('.pid'))) {
+      await killByPidFile(join(podfenceLogDir, f), 'cli.js');
+    }
+  }
+  await cleanupNode(layout);
+  const clusterDir = join(dir, 'cluster');
+  if (existsSync(clusterDir)) {
+    await run('bash', [join(REPO_ROOT, 'test', 'cluster', 'down.sh')], {
+      env: { ...process.env, PODFENCE_CLUSTER_DIR: clusterDir },
+    }).catch(() => undefined);
+  }
+}
