@@ -1,8 +1,9 @@
 // The harness itself, on clusters of its own (not the shared one): an apiserver restart keeps etcd's data and the
 // port, minted kubeconfigs authenticate as the user and groups asked for (a kubelet's node identity), the
 // `kubernetes` Service is published when an address is advertised, and stop() leaves no process behind.
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { networkInterfaces } from 'node:os';
 import { AuthenticationV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { jest } from '@jest/globals';
@@ -19,11 +20,17 @@ function alive(pid: number): boolean {
   }
 }
 
+/** Processes whose command line names the cluster's directory (what `pgrep -f` would find). */
 function pidsOf(cluster: TestCluster): number[] {
-  return execFileSync('pgrep', ['-f', `${cluster.dir}/`], { encoding: 'utf8' })
-    .trim()
-    .split('\n')
-    .filter(Boolean)
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      try {
+        return readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(`${cluster.dir}/`);
+      } catch {
+        return false;
+      }
+    })
     .map(Number);
 }
 
@@ -127,4 +134,41 @@ describe('a cluster with controllers, advertising a host address', () => {
       }),
     ).toBe(true);
   });
+});
+
+describe('a cluster whose Node process dies', () => {
+  test.each(['SIGKILL', 'SIGINT'] as const)(
+    '%s to the Node process takes every cluster process with it',
+    async (signal) => {
+      // A separate Node process starts a cluster through the plain-Node loader (as jest's global setup does).
+      const script = `
+      const { loadClusterModule } = await import(${JSON.stringify(join(process.cwd(), 'test/cluster/load-harness.js'))});
+      const { startCluster } = await loadClusterModule('harness');
+      const c = await startCluster();
+      console.log('DIR ' + c.dir);
+      setInterval(() => {}, 1000);`;
+      const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      const exited = new Promise((r) => child.on('exit', r));
+      const deadline = Date.now() + 60_000;
+      while (!/DIR (\S+)/.test(out) && Date.now() < deadline && child.exitCode === null) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const dir = /DIR (\S+)/.exec(out)?.[1];
+      expect(dir).toBeDefined();
+      const pids = pidsOf({ dir } as TestCluster);
+      expect(pids.length).toBe(2); // etcd and kube-apiserver
+      child.kill(signal);
+      await exited;
+      const gone = Date.now() + 10_000;
+      while (pids.some(alive) && Date.now() < gone) await new Promise((r) => setTimeout(r, 100));
+      expect(pids.filter(alive)).toEqual([]);
+      // A killed process cannot tidy up its temporary directory: the test does.
+      rmSync(dir ?? '/nonexistent', { recursive: true, force: true });
+    },
+  );
 });
