@@ -45,7 +45,7 @@ export function binary(name: BinaryName): string {
   } catch {
     throw new Error(
       `${path} is missing: build the pinned Kubernetes ${K8S_VERSION} / etcd ${ETCD_VERSION} binaries first with ` +
-        '`npm run cluster:build` (tens of minutes the first time, seconds afterwards)',
+        '`npm run cluster:build` (about 7 minutes on 2 cores the first time, under a second afterwards)',
     );
   }
   return path;

@@ -45,9 +45,10 @@ if [[ ${#missing[@]} -eq 0 ]]; then
 fi
 
 # --- tools --------------------------------------------------------------------------------------------
-GO=$(command -v go || true)
+# $GO overrides which go is used; else go from PATH, else /usr/local/go/bin/go.
+GO=${GO:-$(command -v go || true)}
 [[ -z $GO && -x /usr/local/go/bin/go ]] && GO=/usr/local/go/bin/go
-[[ -n $GO ]] || fail "missing tool: go (Go >= 1.26 is needed to build Kubernetes $PODFENCE_K8S_VERSION and etcd $PODFENCE_ETCD_VERSION; install it at /usr/local/go)"
+[[ -n $GO && -x $GO ]] || fail "missing tool: go (Go >= 1.26 is needed to build Kubernetes $PODFENCE_K8S_VERSION and etcd $PODFENCE_ETCD_VERSION; install it at /usr/local/go)"
 go_minor=$("$GO" env GOVERSION | sed -E 's/^go1\.([0-9]+).*/\1/')
 [[ $go_minor =~ ^[0-9]+$ && $go_minor -ge 26 ]] || fail "go is $("$GO" env GOVERSION) at $GO; Go >= 1.26 is needed (etcd $PODFENCE_ETCD_VERSION declares go 1.26)"
 command -v gcc >/dev/null || log "note: gcc not found; fine, everything is built with CGO_ENABLED=0"
@@ -59,7 +60,7 @@ export GOTOOLCHAIN=local GOFLAGS="-mod=readonly -buildvcs=false" CGO_ENABLED=0
 mkdir -p "$PODFENCE_K8S_BIN" "$GOMODCACHE" "$GOCACHE"
 
 log "building ${missing[*]} (Kubernetes $PODFENCE_K8S_VERSION, etcd $PODFENCE_ETCD_VERSION) with $("$GO" env GOVERSION)"
-log "into $PODFENCE_K8S_BIN; the first build takes tens of minutes on 2 cores"
+log "into $PODFENCE_K8S_BIN; a first build takes about 7 minutes on 2 cores"
 
 # A heartbeat so a long compile does not look hung.
 start_all=$SECONDS
