@@ -18,16 +18,16 @@ static struct pf_plan p;
 static void result(int ok, const char *name, const char *why)
 {
 	if (ok)
-		printf("PASS unit: %s\n", name);
+		printf("PASS unit: %.80s\n", name);
 	else
-		printf("FAIL unit: %s: %s\n", name, why);
+		printf("FAIL unit: %.80s: %s\n", name, why);
 	failed += !ok;
 }
 
 /* Parses a space-separated command line (words without spaces are enough here). */
 static int parse_line(const char *line, char *err, size_t errlen)
 {
-	static char buf[8192];
+	static char buf[32768];
 	static char *argv[2100];
 	int argc = 0;
 	char *save = NULL, *w;

@@ -1,0 +1,289 @@
+#!/usr/bin/env bash
+# The C test suite of podfence-init, on the real kernel: every rule kind really enforced (the kernel's errno is
+# observed by pf-try inside the sandbox), every allowed access really working, ABI downgrade and missing Landlock
+# simulated with seccomp (pf-fakeabi) around the *release* binary, exit codes, install, probe.
+# Runs against build/podfence-init and build/podfence-init-asan, plus the unit tests and fuzz regressions.
+# Usage: tests/run.sh BUILD_DIR     (make test). Last line: "N passed, N failed"; exit 1 on any failure.
+set -u
+here=$(cd "$(dirname "$0")/.." && pwd)
+B=$(cd "${1:-$here/build}" && pwd)
+T=$B/tests
+TRY=$T/pf-try
+FAKE=$T/pf-fakeabi
+passed=0
+failed=0
+pids=()
+W=$(mktemp -d /tmp/podfence-init-test.XXXXXX)
+cleanup() {
+  local p
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+  wait 2>/dev/null
+  rm -rf "$W"
+}
+trap cleanup EXIT
+# LeakSanitizer needs ptrace and /proc, which the sandbox it just built may deny: leaks are not what we test here.
+export ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+
+pass() { passed=$((passed + 1)); echo "PASS $BIN_NAME: $1"; }
+fail() {
+  failed=$((failed + 1))
+  echo "FAIL $BIN_NAME: $1"
+  echo "     rc=$RC stdout=$(printf %q "$OUT") stderr=$(printf %q "$ERR")"
+}
+# run CMD...: sets OUT, ERR, RC
+run() {
+  OUT=$("$@" 2>"$W/stderr")
+  RC=$?
+  ERR=$(cat "$W/stderr")
+}
+# t NAME TEST...: TEST is a bash condition evaluated after run
+t() {
+  local name=$1
+  shift
+  if eval "$*"; then pass "$name"; else fail "$name"; fi
+}
+has() { [[ $1 == *"$2"* ]]; }
+
+wait_ready() { # file
+  local i
+  for i in $(seq 100); do grep -q ready "$1" 2>/dev/null && return 0; sleep 0.05; done
+  return 1
+}
+# start_tcp VAR: a listener on a free 127.0.0.1 port outside the sandbox; VAR gets the port
+start_tcp() {
+  local try port
+  for try in 1 2 3 4 5 6 7 8; do
+    port=$((20000 + RANDOM % 30000))
+    "$TRY" serve-tcp "$port" >"$W/l$port" 2>&1 &
+    pids+=($!)
+    if wait_ready "$W/l$port"; then printf -v "$1" %s "$port"; return 0; fi
+  done
+  echo "cannot start a TCP listener" >&2
+  return 1
+}
+free_port() { # a port nobody listens on (for bind tests)
+  local p
+  while :; do p=$((20000 + RANDOM % 30000)); "$TRY" bind "$p" | grep -q OK && { echo "$p"; return; }; done
+}
+
+setup_tree() {
+  rm -rf "$W/t"
+  mkdir -p "$W/t/ro/sub" "$W/t/rw/a" "$W/t/rw/b" "$W/t/rw2" "$W/t/secret" "$W/t/bin"
+  echo data >"$W/t/ro/f"
+  echo data >"$W/t/ro/sub/f"
+  echo secret >"$W/t/secret/f"
+  echo one >"$W/t/rw/a/f"
+  echo two >"$W/t/rw/a/g"
+  echo file >"$W/t/rw/file"
+  printf '#!/bin/sh\nexit 0\n' >"$W/t/bin/noexec.sh" # not executable (mode 0644)
+  cp "$TRY" "$W/t/bin/pf-try-copy"
+}
+
+suite() { # BIN NAME
+  local PI=$1
+  BIN_NAME=$2
+  local D=$W/t
+  local X=(--exec "$T") # the sandboxed pf-try is static: its directory is all it needs
+  setup_tree
+
+  # --- filesystem ---
+  run "$PI" "${X[@]}" --ro "$D/ro" -- "$TRY" read "$D/ro/f"
+  t "read beneath --ro works" '[[ $RC == 0 && $OUT == OK ]]'
+  run "$PI" "${X[@]}" --ro "$D/ro" -- "$TRY" read "$D/ro/sub/f"
+  t "read in a subdirectory of --ro works" '[[ $OUT == OK ]]'
+  run "$PI" "${X[@]}" --ro "$D/ro" -- "$TRY" read "$D/secret/f"
+  t "read outside every rule is denied with EACCES" '[[ $OUT == EACCES* ]]'
+  run "$PI" "${X[@]}" --ro "$D/ro" -- "$TRY" ls "$D/secret"
+  t "listing a directory outside the rules is denied" '[[ $OUT == EACCES* ]]'
+  run "$PI" "${X[@]}" --ro "$D/ro" -- "$TRY" write "$D/ro/new"
+  t "creating a file under --ro is denied" '[[ $OUT == EACCES* && ! -e $D/ro/new ]]'
+  run "$PI" "${X[@]}" --ro "$D/ro" -- "$TRY" write "$D/ro/f"
+  t "writing an existing file under --ro is denied and leaves it intact" '[[ $OUT == EACCES* && $(cat $D/ro/f) == data ]]'
+  run "$PI" "${X[@]}" --ro "$D/ro/f" -- "$TRY" read "$D/ro/f"
+  t "a --ro rule on a file (directory rights masked) works" '[[ $RC == 0 && $OUT == OK ]]'
+  run "$PI" "${X[@]}" --ro "$D/ro/f" -- "$TRY" read "$D/ro/sub/f"
+  t "a file rule grants nothing beside the file" '[[ $OUT == EACCES* ]]'
+  run "$PI" "${X[@]}" --rw "$D/rw" -- "$TRY" write "$D/rw/new"
+  t "creating and writing a file under --rw works" '[[ $OUT == OK && $(cat $D/rw/new) == x ]]'
+  run "$PI" "${X[@]}" --rw "$D/rw" -- "$TRY" mkdir "$D/rw/newdir"
+  t "mkdir under --rw works" '[[ $OUT == OK && -d $D/rw/newdir ]]'
+  run "$PI" "${X[@]}" --rw "$D/rw/file" -- "$TRY" write "$D/rw/file"
+  t "a --rw rule on a file (directory rights masked) allows writing it" '[[ $RC == 0 && $OUT == OK ]]'
+  run "$PI" "${X[@]}" --rw "$D/rw" -- "$TRY" rename "$D/rw/a/f" "$D/rw/b/f"
+  t "cross-directory rename under --rw works (REFER granted, one ruleset)" '[[ $OUT == OK && -e $D/rw/b/f ]]'
+  run "$PI" "${X[@]}" --rw "$D/rw" --rw "$D/rw2" --deny-tcp --scope signal -- "$TRY" rename "$D/rw/a/g" "$D/rw2/g"
+  t "rename between two --rw trees works with TCP and scope rules in the same ruleset" '[[ $OUT == OK && -e $D/rw2/g ]]'
+  run "$PI" "${X[@]}" --rw "$D/rw" --ro "$D/ro" -- "$TRY" rename "$D/rw/b/f" "$D/ro/f2"
+  t "renaming into a --ro tree is denied" '[[ $OUT == EACCES* || $OUT == EXDEV* ]]'
+  run "$PI" "${X[@]}" -- "$TRY" write /dev/null
+  t "no rule for /dev/null: writing it is denied" '[[ $OUT == EACCES* ]]'
+
+  # --- execute ---
+  run "$PI" "${X[@]}" --ro /usr --ro /lib --ro /lib64 -- "$TRY" exec /usr/bin/true
+  t "exec of a binary outside --exec is denied (EACCES), even when readable" '[[ $OUT == EACCES* ]]'
+  run "$PI" "${X[@]}" --ro "$D/bin" -- "$TRY" exec "$D/bin/pf-try-copy" exit 0
+  t "exec beneath --ro only is denied" '[[ $OUT == EACCES* ]]'
+  run "$PI" "${X[@]}" --exec "$D/bin" -- "$TRY" exec "$D/bin/pf-try-copy" exit 5
+  t "exec beneath --exec works" '[[ $RC == 5 ]]'
+  run "$PI" --exec /usr --exec /lib --exec /lib64 -- true
+  t "a dynamic binary runs with --exec on it, its loader and libraries (PATH lookup)" '[[ $RC == 0 ]]'
+  run "$PI" --exec /usr/bin --exec /usr/lib -- /usr/bin/true
+  t "a dynamic binary runs with --exec on its directory and on the ELF loader's" '[[ $RC == 0 ]]'
+  run "$PI" --exec /usr/bin --ro /usr/lib -- /usr/bin/true
+  t "the ELF loader only readable (--ro), not executable: the dynamic binary cannot start, 126" '[[ $RC == 126 ]] && has "$ERR" "cannot execute"'
+  run "$PI" --exec /usr --exec /lib --exec /lib64 --exec "$T" -- /bin/sh -c "$TRY read $D/secret/f; $TRY read $D/ro/f"
+  t "children inherit the sandbox (shell runs pf-try: denied, then denied too without --ro)" '[[ $OUT == "EACCES(13)"$'"'"'\n'"'"'"EACCES(13)" ]]'
+
+  # --- TCP ---
+  local P1 P2 PB PB2
+  start_tcp P1 && start_tcp P2 || { fail "TCP listeners"; return; }
+  run "$PI" "${X[@]}" --connect-tcp "$P1" -- "$TRY" connect "$P1"
+  t "connect to a listed TCP port works" '[[ $OUT == OK ]]'
+  run "$PI" "${X[@]}" --connect-tcp "$P1" -- "$TRY" connect "$P2"
+  t "connect to an unlisted TCP port is denied (EACCES) although a listener is there" '[[ $OUT == EACCES* ]]'
+  run "$PI" "${X[@]}" -- "$TRY" connect "$P2"
+  t "without TCP options the network is not cut" '[[ $OUT == OK ]]'
+  run "$PI" "${X[@]}" --deny-tcp -- "$TRY" connect "$P1"
+  t "--deny-tcp denies every connect" '[[ $OUT == EACCES* ]]'
+  PB=$(free_port)
+  PB2=$(free_port)
+  run "$PI" "${X[@]}" --bind-tcp "$PB" -- "$TRY" bind "$PB"
+  t "bind to a listed TCP port works" '[[ $OUT == OK ]]'
+  run "$PI" "${X[@]}" --bind-tcp "$PB" -- "$TRY" bind "$PB2"
+  t "bind to an unlisted TCP port is denied (EACCES)" '[[ $OUT == EACCES* ]]'
+  run "$PI" "${X[@]}" --bind-tcp "$PB" -- "$TRY" connect "$P1"
+  t "a bind rule alone denies connect" '[[ $OUT == EACCES* ]]'
+
+  # --- scopes ---
+  sleep 60 &
+  local S=$!
+  pids+=("$S")
+  run "$PI" "${X[@]}" --scope signal -- "$TRY" kill "$S" 15
+  t "--scope signal: a signal to a process outside the sandbox is denied (EPERM)" '[[ $OUT == EPERM* ]] && kill -0 $S'
+  run "$PI" --exec /usr --rw /dev/null --scope signal -- /bin/sh -c "sleep 5 & kill \$! && wait \$!; echo \$?"
+  t "--scope signal: signals inside the sandbox still work" '[[ $OUT == 143 ]]'
+  run "$PI" "${X[@]}" -- "$TRY" kill "$S" 15
+  t "without --scope the same signal is delivered" '[[ $OUT == OK ]] && ! kill -0 $S 2>/dev/null'
+  "$TRY" serve-unix "pf-test-$$" >"$W/lu" 2>&1 &
+  pids+=($!)
+  wait_ready "$W/lu"
+  run "$PI" "${X[@]}" --scope abstract-unix-socket -- "$TRY" uconnect "pf-test-$$"
+  t "--scope abstract-unix-socket: connecting to an outside abstract socket is denied (EPERM)" '[[ $OUT == EPERM* ]]'
+  run "$PI" "${X[@]}" -- "$TRY" uconnect "pf-test-$$"
+  t "without the scope the abstract socket connects" '[[ $OUT == OK ]]'
+
+  # --- process semantics and exit codes ---
+  run "$PI" "${X[@]}" -- "$TRY" nnp
+  t "no_new_privs is set for the command" '[[ $OUT == 1 ]]'
+  "$PI" "${X[@]}" -- "$TRY" pid >"$W/pid" 2>/dev/null &
+  local wpid=$!
+  wait "$wpid"
+  OUT=$(cat "$W/pid") RC=0 ERR=
+  t "the command replaces the wrapper (exec, same PID, no fork)" '[[ $OUT == "$wpid" ]]'
+  run "$PI" "${X[@]}" -- "$TRY" exit 42
+  t "the command's exit status passes through" '[[ $RC == 42 ]]'
+  if command -v python3 >/dev/null; then
+    run python3 -c 'import subprocess,sys; print(subprocess.run(sys.argv[1:]).returncode)' "$PI" "${X[@]}" -- "$TRY" raise 15
+    t "a terminating signal passes through (the process is killed by SIGTERM, not exit 143)" '[[ $OUT == -15 ]]'
+  fi
+  run "$PI" "${X[@]}" --rw "$D/rw" --bogus -- "$TRY" write "$D/rw/usage-marker"
+  t "bad option: exit 2, usage, nothing run" '[[ $RC == 2 && ! -e $D/rw/usage-marker ]] && has "$ERR" "unknown option" && has "$ERR" usage:'
+  run "$PI" --connect-tcp 70000 -- "$TRY" exit 0
+  t "bad port: exit 2 naming the option" '[[ $RC == 2 ]] && has "$ERR" "--connect-tcp"'
+  run "$PI" "$TRY" exit 0
+  t "missing --: exit 2" '[[ $RC == 2 ]]'
+  run "$PI" "${X[@]}" -- pf-no-such-command-xyz
+  t "command not found: 127" '[[ $RC == 127 ]] && has "$ERR" "pf-no-such-command-xyz"'
+  run "$PI" "${X[@]}" --exec "$D/bin" -- "$D/bin/noexec.sh"
+  t "command not executable: 126" '[[ $RC == 126 ]]'
+  run "$PI" "${X[@]}" -- /usr/bin/true
+  t "command denied by the sandbox: 126" '[[ $RC == 126 ]] && has "$ERR" "Permission denied"'
+
+  # --- missing paths ---
+  run "$PI" "${X[@]}" --ro "$D/nope" --rw "$D/rw" -- "$TRY" write "$D/rw/m1"
+  t "missing path, default skip: one warning naming option and path, command runs" '[[ $RC == 0 && $OUT == OK ]] && has "$ERR" "--ro $D/nope" && [[ $(grep -c . <<<"$ERR") == 1 ]]'
+  run "$PI" "${X[@]}" --missing fail --ro "$D/nope" --rw "$D/rw" -- "$TRY" write "$D/rw/m2"
+  t "missing path with --missing fail: 126, command not run" '[[ $RC == 126 && ! -e $D/rw/m2 ]] && has "$ERR" "No such file"'
+
+  # --- ABI simulation around this binary (seccomp in pf-fakeabi) ---
+  run "$FAKE" errno 38 -- "$PI" "${X[@]}" --rw "$D/rw" -- "$TRY" write "$D/rw/e1"
+  t "no Landlock (ENOSYS), enforce: 126, command not run" '[[ $RC == 126 && ! -e $D/rw/e1 ]] && has "$ERR" "no Landlock"'
+  run "$FAKE" errno 38 -- "$PI" "${X[@]}" --mode best-effort --ro "$D/ro" -- "$TRY" read "$D/secret/f"
+  t "no Landlock (ENOSYS), best-effort: runs unrestricted, says so once" '[[ $RC == 0 && $OUT == OK ]] && [[ $(grep -c . <<<"$ERR") == 1 ]] && has "$ERR" "without Landlock"'
+  run "$FAKE" errno 1 -- "$PI" "${X[@]}" --ro "$D/ro" -- "$TRY" exit 0
+  t "landlock_create_ruleset EPERM, enforce: 126 and 'blocked by seccomp'" '[[ $RC == 126 ]] && has "$ERR" "blocked by seccomp"'
+  run "$FAKE" errno 1 -- "$PI" "${X[@]}" --mode best-effort -- "$TRY" exit 0
+  t "landlock_create_ruleset EPERM, best-effort: runs, says 'blocked by seccomp'" '[[ $RC == 0 ]] && has "$ERR" "blocked by seccomp"'
+  run "$FAKE" errno 95 -- "$PI" "${X[@]}" -- "$TRY" exit 0
+  t "Landlock disabled at boot (EOPNOTSUPP): enforce 126, says so" '[[ $RC == 126 ]] && has "$ERR" "disabled at boot"'
+  run "$FAKE" errno 38 -- "$PI" --probe
+  t "--probe without Landlock: exit 0, landlock_abi 0" '[[ $RC == 0 ]] && [[ $(jq -r ".landlock_abi,.status" <<<"$OUT" | tr "\n" " ") == "0 unsupported " ]]'
+  run "$FAKE" errno 1 -- "$PI" --probe
+  t "--probe with Landlock blocked by seccomp: status blocked-by-seccomp" '[[ $RC == 0 ]] && [[ $(jq -r .status <<<"$OUT") == blocked-by-seccomp ]]'
+  run "$FAKE" abi 3 -- "$PI" --probe
+  t "ABI faker works: --probe reports the faked ABI 3" '[[ $(jq -r .landlock_abi <<<"$OUT") == 3 ]]'
+  run "$FAKE" abi 3 -- "$PI" "${X[@]}" --connect-tcp "$P1" -- "$TRY" exit 0
+  t "ABI 3 with TCP rules, enforce: 126 naming ABI 4" '[[ $RC == 126 ]] && has "$ERR" "ABI 4"'
+  run "$FAKE" abi 3 -- "$PI" "${X[@]}" --mode best-effort --connect-tcp "$P1" -- "$TRY" connect "$P2"
+  t "ABI 3, best-effort: TCP not restricted (and said), command runs" '[[ $RC == 0 && $OUT == OK ]] && has "$ERR" "TCP not restricted"'
+  run "$FAKE" abi 3 -- "$PI" "${X[@]}" --mode best-effort --connect-tcp "$P1" --ro "$D/ro" -- "$TRY" read "$D/secret/f"
+  t "ABI 3, best-effort: the filesystem rules are still enforced" '[[ $OUT == EACCES* ]]'
+  run "$FAKE" abi 4 -- "$PI" "${X[@]}" --connect-tcp "$P1" -- "$TRY" connect "$P2"
+  t "ABI 4, enforce: TCP rules applied" '[[ $OUT == EACCES* ]]'
+  run "$FAKE" abi 5 -- "$PI" "${X[@]}" --scope signal -- "$TRY" exit 0
+  t "ABI 5 with --scope, enforce: 126 naming ABI 6" '[[ $RC == 126 ]] && has "$ERR" "ABI 6"'
+  sleep 60 &
+  S=$!
+  pids+=("$S")
+  run "$FAKE" abi 5 -- "$PI" "${X[@]}" --mode best-effort --scope signal -- "$TRY" kill "$S" 15
+  t "ABI 5, best-effort: scope dropped (and said), the signal is delivered" '[[ $OUT == OK ]] && has "$ERR" "no scopes"'
+  run "$FAKE" abi 1 -- "$PI" "${X[@]}" --rw "$D/rw" -- "$TRY" rename "$D/rw/b/f" "$D/rw/a/f"
+  t "ABI 1: cross-directory rename under --rw is EXDEV, and said" '[[ $OUT == EXDEV* ]] && has "$ERR" "cross-directory"'
+  run "$FAKE" abi 1 -- "$PI" "${X[@]}" --rw "$D/rw" -- "$TRY" write "$D/rw/abi1"
+  t "ABI 1: writing under --rw works" '[[ $OUT == OK ]]'
+
+  # --- audit flag (strace shows what the kernel was asked) ---
+  if command -v strace >/dev/null; then
+    run strace -f -qq -e trace=landlock_restrict_self -o "$W/strace" "$PI" "${X[@]}" -- "$TRY" exit 0
+    OUT=$(cat "$W/strace")
+    t "ABI 7: landlock_restrict_self gets LANDLOCK_RESTRICT_SELF_LOG_NEW_EXEC_ON" 'grep -q "landlock_restrict_self(3, 0x2\|landlock_restrict_self([0-9]*, LANDLOCK_RESTRICT_SELF_LOG_NEW_EXEC_ON" <<<"$OUT"'
+  else
+    echo "SKIP $BIN_NAME: audit flag check (strace missing)"
+  fi
+
+  # --- probe, version, install ---
+  run "$PI" --probe
+  t "--probe: JSON with the kernel's ABI and version" '[[ $RC == 0 ]] && [[ $(jq -r ".landlock_abi >= 1 and .version == \"0.1.0\" and .status == \"available\"" <<<"$OUT") == true ]]'
+  run "$PI" --version
+  t "--version" '[[ $RC == 0 && $OUT == "podfence-init 0.1.0" ]]'
+  mkdir -p "$W/inst"
+  run "$PI" install "$W/inst"
+  t "install copies the binary, mode 0555, no temporary left" '[[ $RC == 0 ]] && cmp -s "$PI" "$W/inst/podfence-init" && [[ $(stat -c %a "$W/inst/podfence-init") == 555 && $(ls -A "$W/inst" | wc -l) == 1 ]]'
+  run "$W/inst/podfence-init" --version
+  t "the installed copy runs" '[[ $OUT == "podfence-init 0.1.0" ]]'
+  run "$PI" install "$W/inst"
+  t "install over an existing copy (rename replaces it)" '[[ $RC == 0 && $(ls -A "$W/inst" | wc -l) == 1 ]]'
+  rm -rf "$W/inst"
+  run "$PI" install "$W/no/such/dir"
+  t "install into a missing directory: exit 1 with the reason" '[[ $RC == 1 ]] && has "$ERR" "No such file"'
+}
+
+unit() {
+  BIN_NAME=unit
+  local line rc
+  while IFS= read -r line; do
+    echo "$line"
+    case $line in
+      PASS*) passed=$((passed + 1)) ;;
+      FAIL*) failed=$((failed + 1)) ;;
+      "EXIT 0") ;;
+      EXIT*) failed=$((failed + 1)); echo "FAIL unit: unit-asan ended with ${line#EXIT } (abort or sanitizer report above)" ;;
+    esac
+  done < <("$T/unit-asan" "$here/fuzz/regressions" "$here/fuzz/corpus" 2>&1; echo "EXIT $?")
+}
+
+unit
+suite "$B/podfence-init" release
+suite "$B/podfence-init-asan" asan
+echo "$passed passed, $failed failed"
+[[ $failed == 0 ]]
