@@ -1,15 +1,18 @@
 // The apiserver goes away under a running controller and node agent (both in-process, on a cluster of this file's
 // own so the shared one is not disturbed): readiness reports the broken watches, and once the apiserver is back
 // the watches recover by themselves and a change made right after the restart converges (file, report, status).
+// Both run with service-account tokens bound to exactly the roles of deploy/rbac/, and the controller under Lease
+// leader election: this is also the check that those least-privilege roles are enough.
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { Controller } from '../../src/controller/controller.js';
 import type { ProfileObject } from '../../src/controller/types.js';
+import { LeaderElector } from '../../src/kube/leader-election.js';
 import { NodeAgent } from '../../src/node-agent/agent.js';
 import { compileSeccomp, validateProfile } from '../../src/profile/index.js';
 import { startCluster, type TestCluster } from '../cluster/harness.js';
@@ -47,6 +50,26 @@ describe('watches recover from an apiserver restart', () => {
   let cluster: TestCluster;
   let controller: Controller;
   let agent: NodeAgent;
+  let elector: LeaderElector;
+
+  /** A kubeconfig that authenticates as `podfence-system/<sa>` with a TokenRequest token. */
+  const serviceAccountConfig = async (sa: string): Promise<KubeConfig> => {
+    const core = cluster.kubeConfig.makeApiClient(CoreV1Api);
+    const token = await core.createNamespacedServiceAccountToken({
+      name: sa,
+      namespace: 'podfence-system',
+      body: { spec: { audiences: [], expirationSeconds: 3600 } },
+    });
+    const server = cluster.kubeConfig.getCurrentCluster()!;
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [server],
+      users: [{ name: sa, token: token.status!.token }],
+      contexts: [{ name: sa, cluster: server.name, user: sa }],
+      currentContext: sa,
+    });
+    return kc;
+  };
 
   const files = () => (existsSync(seccompDir) ? readdirSync(seccompDir).sort() : []);
 
@@ -63,8 +86,15 @@ describe('watches recover from an apiserver restart', () => {
     );
     const core = cluster.kubeConfig.makeApiClient(CoreV1Api);
     await core.createNode({ body: { metadata: { name: nodeName } } });
+    await core.createNamespace({ body: { metadata: { name: 'podfence-system' } } });
+    const rbacDir = join(root, 'deploy', 'rbac');
+    await applyManifestFiles(
+      cluster.kubeConfig,
+      readdirSync(rbacDir).map((f) => join(rbacDir, f)),
+    );
+    const controllerConfig = await serviceAccountConfig('podfence-controller');
     controller = new Controller({
-      kubeConfig: cluster.kubeConfig,
+      kubeConfig: controllerConfig,
       log,
       registry: new Registry(),
       informer,
@@ -72,9 +102,18 @@ describe('watches recover from an apiserver restart', () => {
     });
     controller.startInformers();
     await controller.waitForSync();
-    controller.startReconciling();
+    elector = new LeaderElector({
+      kubeConfig: controllerConfig,
+      namespace: 'podfence-system',
+      name: 'podfence-controller',
+      identity: 'restart-test',
+      log,
+      onStartedLeading: () => controller.startReconciling(),
+      onStoppedLeading: () => void controller.stopReconciling(),
+    });
+    elector.start();
     agent = new NodeAgent({
-      kubeConfig: cluster.kubeConfig,
+      kubeConfig: await serviceAccountConfig('podfence-node-agent'),
       nodeName,
       kubeletRoot,
       initBinary: initBinary(kubeletRoot),
@@ -89,6 +128,7 @@ describe('watches recover from an apiserver restart', () => {
 
   afterAll(async () => {
     await agent?.stop();
+    await elector?.stop();
     await controller?.stopReconciling();
     await controller?.stopInformers();
     await cluster?.stop();
@@ -159,6 +199,7 @@ describe('watches recover from an apiserver restart', () => {
       'status converged on v2',
     );
     await waitFor(async () => controller.health() === undefined && agent.health() === undefined, 20_000, 'ready again');
+    expect(elector.isLeader()).toBe(true);
     expect(controller.profiles.restarts.error + controller.profiles.restarts.ended).toBeGreaterThan(0);
   }, 150_000);
 });
