@@ -273,11 +273,21 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
       },
       async stopApiserver() {
         await apiserver.stop();
-        procs.splice(procs.indexOf(apiserver), 1);
       },
       async startApiserver() {
+        if (stopped) throw new Error('the cluster is stopped');
         if (apiserver.isRunning()) throw new Error('kube-apiserver is already running');
-        apiserver = start('kube-apiserver', bins.apiserver, apiserverArgs);
+        // Same slot in the list, so stop() still takes the components down in reverse start order.
+        const slot = procs.indexOf(apiserver);
+        apiserver = startProcess({
+          name: 'kube-apiserver',
+          command: bins.apiserver,
+          args: apiserverArgs,
+          dir: logDir,
+          tiedToParent: tied,
+        });
+        if (slot >= 0) procs[slot] = apiserver;
+        else procs.push(apiserver);
         await apiserverReady(apiserver);
       },
     };

@@ -105,9 +105,10 @@ export function startProcess(spec: ProcessSpec): ManagedProcess {
         const timer = setTimeout(() => killGroup(pid, 'SIGKILL'), graceMs);
         await exited;
         clearTimeout(timer);
+        // Leftovers of the group (none expected: these programs do not fork) go too. Only right after the exit:
+        // later the process-group id could belong to someone else.
+        killGroup(pid, 'SIGKILL');
       }
-      // Leftovers of the group (none expected: these programs do not fork) go too.
-      killGroup(pid, 'SIGKILL');
       if (existsSync(pidPath) && readFileSync(pidPath, 'utf8').trim() === String(pid)) rmSync(pidPath);
     },
   };
