@@ -212,6 +212,10 @@ export class Controller {
   }
 
   private async reconcileKey(key: string): Promise<ReconcileResult> {
+    // Decisions on a half-filled cache are wrong (0 pods => finalizer removed): wait for every cache.
+    if (![this.profiles, this.reports, this.nodes, this.pods].every((i) => i.hasSynced())) {
+      return { requeueAfterMs: 500 };
+    }
     const [kind, name] = [key.slice(0, key.indexOf('/')), key.slice(key.indexOf('/') + 1)];
     if (kind === 'profile') return this.reconcileProfile(name);
     return this.reconcileNode(name);
@@ -239,6 +243,12 @@ export class Controller {
     this.updateProfileGauge();
 
     const profileName = profile.metadata?.name ?? name;
+    const releasing = profile.metadata?.deletionTimestamp && decision.finalizers;
+    if (releasing && this.pods.health()) {
+      // Releasing a profile on a pod view that may be stale could let it go while a pod still uses it.
+      log.warn({ reason: this.pods.health() }, 'pod watch unhealthy: finalizer kept for now');
+      return { requeueAfterMs: 2000 };
+    }
     if (decision.finalizers) {
       this.assertLeading();
       try {
