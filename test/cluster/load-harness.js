@@ -1,7 +1,7 @@
 // Loads the harness's TypeScript from plain Node (jest's global setup and the cluster:up script run outside
 // ts-jest, and Node 20 cannot run TypeScript): transpiles test/cluster/*.ts, one file at a time and without type
 // checking (`npm run typecheck` does that), into node_modules/.cache/podfence-cluster/ and imports from there.
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import ts from 'typescript';
@@ -9,17 +9,24 @@ import ts from 'typescript';
 const srcDir = dirname(fileURLToPath(import.meta.url));
 const outDir = join(srcDir, '..', '..', 'node_modules', '.cache', 'podfence-cluster');
 
+/** Write-then-rename: several jest runs may share this checkout and must never import a half-written file. */
+function writeAtomic(path, text) {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, path);
+}
+
 function transpileAll() {
   mkdirSync(outDir, { recursive: true });
   // Inside node_modules the project's "type": "module" does not apply: say it again.
-  writeFileSync(join(outDir, 'package.json'), '{ "type": "module" }\n');
+  writeAtomic(join(outDir, 'package.json'), '{ "type": "module" }\n');
   for (const f of readdirSync(srcDir)) {
     if (!f.endsWith('.ts') || f.endsWith('.d.ts') || f.endsWith('.test.ts')) continue;
     const { outputText } = ts.transpileModule(readFileSync(join(srcDir, f), 'utf8'), {
       fileName: f,
       compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, sourceMap: false },
     });
-    writeFileSync(join(outDir, f.replace(/\.ts$/, '.js')), outputText);
+    writeAtomic(join(outDir, f.replace(/\.ts$/, '.js')), outputText);
   }
 }
 
