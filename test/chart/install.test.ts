@@ -130,9 +130,8 @@ describe('helm install, upgrade, uninstall on a real control plane', () => {
   test('RBAC: each ServiceAccount can do its job and no more', () => {
     const cases: [string, string, string, string | undefined, boolean][] = [
       // controller
-      [sa('controller'), 'update', 'sandboxprofiles.podfence.dev:status', undefined, true],
+      [sa('controller'), 'patch', 'sandboxprofiles.podfence.dev:status', undefined, true],
       [sa('controller'), 'patch', 'sandboxprofiles.podfence.dev', undefined, true],
-      [sa('controller'), 'update', 'sandboxprofiles.podfence.dev:finalizers', undefined, true],
       [sa('controller'), 'watch', 'sandboxnodereports.podfence.dev', undefined, true],
       [sa('controller'), 'patch', 'nodes', undefined, true],
       [sa('controller'), 'list', 'pods', undefined, true],
@@ -163,6 +162,7 @@ describe('helm install, upgrade, uninstall on a real control plane', () => {
       [sa('node-agent'), 'create', 'sandboxnodereports.podfence.dev', undefined, true],
       [sa('node-agent'), 'patch', 'sandboxnodereports.podfence.dev:status', undefined, true],
       [sa('node-agent'), 'watch', 'sandboxprofiles.podfence.dev', undefined, true],
+      [sa('node-agent'), 'get', 'nodes', undefined, true],
       [sa('node-agent'), 'list', 'pods', undefined, true],
       [sa('node-agent'), 'update', 'sandboxprofiles.podfence.dev:status', undefined, false],
       [sa('node-agent'), 'delete', 'sandboxnodereports.podfence.dev', undefined, false],

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CHART_DIR, REPO, find, helm, render, renderText, type K8sObject } from './helm.js';
+import { CHART_DIR, REPO, find, helm, parseManifests, render, renderText, type K8sObject } from './helm.js';
 import { podTemplates, rbacProblems, restrictedViolations, type PodSpec } from './pod-security.js';
 
 const NONDEFAULT = ['-f', join(REPO, 'test', 'chart', 'values-nondefault.yaml')];
@@ -472,5 +472,47 @@ describe('documentation', () => {
     expect(topLevel.filter((k) => !parents.has(k))).toEqual([]);
     const doc = readFileSync(join(REPO, 'docs', 'install.md'), 'utf8');
     expect(documented.filter((p) => !doc.includes(`| \`${p}\` |`))).toEqual([]);
+  });
+});
+
+describe('RBAC agrees with the canonical manifests in deploy/rbac/', () => {
+  const canonicalDir = join(REPO, 'deploy', 'rbac');
+  const chart = render({ namespace: 'podfence-system', release: 'podfence' });
+  interface Rule {
+    apiGroups?: string[];
+    resources?: string[];
+    verbs?: string[];
+    resourceNames?: string[];
+  }
+  /** One entry per (group, resource, verb[, name]): rules compared independently of how they are grouped. */
+  const grants = (rules: Rule[]) =>
+    rules
+      .flatMap((r) =>
+        (r.apiGroups ?? []).flatMap((g) =>
+          (r.resources ?? []).flatMap((res) =>
+            (r.verbs ?? []).map(
+              (v) => `${g}/${res} ${v}${r.resourceNames ? ` ${[...r.resourceNames].sort().join(',')}` : ''}`,
+            ),
+          ),
+        ),
+      )
+      .sort();
+  const canonical = (file: string) =>
+    parseManifests(readFileSync(join(canonicalDir, file), 'utf8')) as (K8sObject & { rules?: Rule[] })[];
+
+  test.each([
+    ['controller.yaml', 'podfence-controller'],
+    ['node-agent.yaml', 'podfence-node-agent'],
+  ])('%s: the chart ClusterRole grants exactly the same', (file, name) => {
+    const want = canonical(file).find((o) => o.kind === 'ClusterRole')!;
+    const got = find(chart, 'ClusterRole', name) as K8sObject & { rules: Rule[] };
+    expect(grants(got.rules)).toEqual(grants(want.rules ?? []));
+  });
+
+  test('controller.yaml: the chart Role grants nothing the canonical Role does not (it may be narrower)', () => {
+    const want = grants(canonical('controller.yaml').find((o) => o.kind === 'Role')!.rules ?? []);
+    const got = grants((find(chart, 'Role', 'podfence-controller') as K8sObject & { rules: Rule[] }).rules);
+    // A grant limited to names is covered by the same grant without names.
+    expect(got.filter((g) => !want.includes(g) && !want.includes(g.split(' ').slice(0, 2).join(' ')))).toEqual([]);
   });
 });
