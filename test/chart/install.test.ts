@@ -267,7 +267,12 @@ describe('helm install, upgrade, uninstall on a real control plane', () => {
       name: 'sec-podfence-webhook',
       namespace: 'security-tools',
     });
-    expect(mwc.webhooks[0].namespaceSelector.matchExpressions[1].values).toEqual(['security-tools', 'kube-system']);
+    expect(mwc.webhooks[0].namespaceSelector.matchExpressions[1].values).toEqual([
+      'security-tools',
+      'kube-system',
+      'kube-public',
+      'kube-node-lease',
+    ]);
     const binding = k.getJson<Any>(['get', 'clusterrolebinding', 'sec-podfence-webhook']);
     expect(binding.subjects).toEqual([
       { kind: 'ServiceAccount', name: 'sec-podfence-webhook', namespace: 'security-tools' },

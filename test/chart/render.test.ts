@@ -140,7 +140,7 @@ describe('default render', () => {
     );
   });
 
-  test('webhook configurations: opt-in label, own namespace and kube-system excluded, Fail, 10 s, IfNeeded, no side effects', () => {
+  test('webhook configurations: opt-in label, own namespace and kube-system, kube-public, kube-node-lease excluded, Fail, 10 s, IfNeeded, no side effects', () => {
     const mwc = find(objs, 'MutatingWebhookConfiguration');
     const vwc = find(objs, 'ValidatingWebhookConfiguration');
     for (const wc of [mwc, vwc]) {
@@ -148,7 +148,11 @@ describe('default render', () => {
         expect(w.namespaceSelector).toEqual({
           matchExpressions: [
             { key: 'podfence.dev/profile', operator: 'Exists' },
-            { key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: ['podfence-system', 'kube-system'] },
+            {
+              key: 'kubernetes.io/metadata.name',
+              operator: 'NotIn',
+              values: ['podfence-system', 'kube-system', 'kube-public', 'kube-node-lease'],
+            },
           ],
         });
         expect(w).toMatchObject({
