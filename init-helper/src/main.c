@@ -51,7 +51,7 @@ static int do_probe(void)
 {
 	struct pf_kernel k;
 	struct utsname u;
-	pf_probe_kernel(&k);
+	pf_probe_kernel(&k, 1);
 	printf("{\"landlock_abi\":%d,\"version\":\"%s\",\"status\":\"%s\",\"abi_known\":%d", k.abi, PF_VERSION,
 	       pf_status_name(&k), PF_ABI_MAX);
 	if (k.abi == 0)
@@ -75,7 +75,7 @@ static int run(const struct pf_opts *o)
 	char err[256];
 	int e;
 
-	pf_probe_kernel(&k);
+	pf_probe_kernel(&k, 0);
 	if (k.abi == 0) {
 		if (o->mode == PF_ENFORCE) {
 			fprintf(stderr, "podfence-init: cannot apply the sandbox: %s; not running %s (--mode enforce)\n",

@@ -14,7 +14,7 @@
 #define O_PATH 010000000
 #endif
 
-void pf_probe_kernel(struct pf_kernel *k)
+void pf_probe_kernel(struct pf_kernel *k, int want_errata)
 {
 	long v;
 	k->abi = 0;
@@ -26,6 +26,8 @@ void pf_probe_kernel(struct pf_kernel *k)
 		return;
 	}
 	k->abi = v > 0x7fffffffL ? 0x7fffffff : (int)v;
+	if (!want_errata)
+		return;
 	v = pf_landlock_create_ruleset(NULL, 0, PF_CREATE_RULESET_ERRATA);
 	if (v >= 0 && v <= 0x7fffffffL)
 		k->errata = (int)v;

@@ -11,7 +11,8 @@ struct pf_kernel {
 	int errata; /* -1 when the kernel does not answer the errata query */
 };
 
-void pf_probe_kernel(struct pf_kernel *k);
+/* want_errata: also ask for the errata bitmask (the probe only; one syscall less on the start-up path). */
+void pf_probe_kernel(struct pf_kernel *k, int want_errata);
 
 /* Short machine name for the probe's JSON: available, unsupported, disabled, blocked-by-seccomp, error. */
 const char *pf_status_name(const struct pf_kernel *k);
