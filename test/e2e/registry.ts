@@ -50,7 +50,13 @@ export async function startRegistry(dir: string): Promise<LoopbackRegistry> {
     process: proc,
     async push(archive, repo, tag = 'dev') {
       const ref = `${hostPort}/${repo}:${tag}`;
-      await run('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `oci-archive:${archive}:dev`, `docker://${ref}`]);
+      await run('skopeo', [
+        'copy',
+        '--quiet',
+        '--dest-tls-verify=false',
+        `oci-archive:${archive}:dev`,
+        `docker://${ref}`,
+      ]);
       return ref;
     },
     stop: () => proc.stop(),

@@ -118,7 +118,8 @@ async function seccompAuditRecords(): Promise<string[]> {
   } catch {
     // kernel log not readable here
   }
-  if (existsSync('/var/log/audit/audit.log')) lines.push(...readFileSync('/var/log/audit/audit.log', 'utf8').split('\n'));
+  if (existsSync('/var/log/audit/audit.log'))
+    lines.push(...readFileSync('/var/log/audit/audit.log', 'utf8').split('\n'));
   return lines.filter((l) => /type=(1326|SECCOMP)/.test(l));
 }
 
@@ -178,17 +179,31 @@ d('podfence on a real node (kubelet + containerd + runc)', () => {
         probe('control', NS.control, probePod({ namespace: NS.control, name: 'probe', checks })),
         probe('sandboxed', NS.sandboxed, probePod({ namespace: NS.sandboxed, name: 'probe', checks })),
         probe('nocap', NS.nocap, probePod({ namespace: NS.nocap, name: 'probe', checks })),
-        probe('audit', NS.audit, probePod({ namespace: NS.audit, name: 'probe', checks: ['id', 'status', 'unshare', 'mount'] })),
+        probe(
+          'audit',
+          NS.audit,
+          probePod({ namespace: NS.audit, name: 'probe', checks: ['id', 'status', 'unshare', 'mount'] }),
+        ),
         // No `command`: the webhook must take the entrypoint from the image in the registry.
         probe(
           'entrypoint',
           NS.sandboxed,
-          probePod({ namespace: NS.sandboxed, name: 'entrypoint', image: registryImage, imagePullPolicy: 'IfNotPresent' }),
+          probePod({
+            namespace: NS.sandboxed,
+            name: 'entrypoint',
+            image: registryImage,
+            imagePullPolicy: 'IfNotPresent',
+          }),
         ),
         probe(
           'entrypoint-control',
           NS.control,
-          probePod({ namespace: NS.control, name: 'entrypoint', image: registryImage, imagePullPolicy: 'IfNotPresent' }),
+          probePod({
+            namespace: NS.control,
+            name: 'entrypoint',
+            image: registryImage,
+            imagePullPolicy: 'IfNotPresent',
+          }),
         ),
       ]);
     } catch (err) {
@@ -214,9 +229,9 @@ d('podfence on a real node (kubelet + containerd + runc)', () => {
     const sb = admitted.sandboxed!;
     expect(sb.metadata?.annotations?.[APPLIED_ANNOTATION]).toMatch(new RegExp(`^${PROFILES.sandboxed}@`));
     expect(sb.spec?.containers[0]?.command?.[0]).toBe(INIT_BINARY);
-    expect(sb.spec?.securityContext?.seccompProfile?.type ?? sb.spec?.containers[0]?.securityContext?.seccompProfile?.type).toBe(
-      'Localhost',
-    );
+    expect(
+      sb.spec?.securityContext?.seccompProfile?.type ?? sb.spec?.containers[0]?.securityContext?.seccompProfile?.type,
+    ).toBe('Localhost');
     const ctl = admitted.control!;
     expect(ctl.metadata?.annotations?.[APPLIED_ANNOTATION]).toBeUndefined();
     expect(ctl.spec?.containers[0]?.command?.[0]).toBe('/bin/probe');
@@ -303,7 +318,9 @@ d('podfence on a real node (kubelet + containerd + runc)', () => {
     expect(check('audit', 'unshare')).toMatchObject({ result: 'ok' });
     expect(check('audit', 'mount')).toMatchObject({ errno: 'ENOENT' });
     if (auditWasEnabled === undefined) {
-      throw new Error('auditctl is not available: cannot turn auditing on to see seccomp log records (apt-get install auditd)');
+      throw new Error(
+        'auditctl is not available: cannot turn auditing on to see seccomp log records (apt-get install auditd)',
+      );
     }
     // type=1326 (SECCOMP) ... comm="probe" ... syscall=272 (unshare) ... code=0x7ffc0000 (SECCOMP_RET_LOG)
     let found: string[] = [];

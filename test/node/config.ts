@@ -115,7 +115,13 @@ export function containerdConfig(l: NodeLayout, sandboxImage: string): string {
 
 /** containerd's hosts.toml for a plain-HTTP registry on loopback (e.g. `127.0.0.1:5000`). */
 export function registryHostsToml(hostPort: string): string {
-  return [`server = ${q(`http://${hostPort}`)}`, '', `[host.${q(`http://${hostPort}`)}]`, '  capabilities = ["pull", "resolve"]', ''].join('\n');
+  return [
+    `server = ${q(`http://${hostPort}`)}`,
+    '',
+    `[host.${q(`http://${hostPort}`)}]`,
+    '  capabilities = ["pull", "resolve"]',
+    '',
+  ].join('\n');
 }
 
 /** A bridge network: bridge + host-local IPAM, loopback, portmap. No masquerade: pods talk to each other only. */
@@ -183,7 +189,12 @@ export function kubeletConfig(l: NodeLayout, o: KubeletOptions): string {
     seccompDefault: false,
     localStorageCapacityIsolation: false,
     protectKernelDefaults: false,
-    evictionHard: { 'memory.available': '0%', 'nodefs.available': '0%', 'nodefs.inodesFree': '0%', 'imagefs.available': '0%' },
+    evictionHard: {
+      'memory.available': '0%',
+      'nodefs.available': '0%',
+      'nodefs.inodesFree': '0%',
+      'imagefs.available': '0%',
+    },
     evictionPressureTransitionPeriod: '0s',
     imageGCHighThresholdPercent: 100,
     imageGCLowThresholdPercent: 99,

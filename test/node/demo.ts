@@ -85,7 +85,12 @@ function allowedConnectPort(profile: Record<string, unknown>): number {
   return spec?.landlock?.tcp?.connect?.find((p) => p !== 9090) ?? 8080;
 }
 
-export function table(rowsIn: Row[], sandboxed: Record<string, CheckResult>, control: Record<string, CheckResult>, profile: string): string {
+export function table(
+  rowsIn: Row[],
+  sandboxed: Record<string, CheckResult>,
+  control: Record<string, CheckResult>,
+  profile: string,
+): string {
   const cell = (row: Row, res: Record<string, CheckResult>) => {
     const r = res[row.check];
     if (!r) return '(no answer)';
@@ -94,7 +99,11 @@ export function table(rowsIn: Row[], sandboxed: Record<string, CheckResult>, con
   const head = ['', `sandboxed (namespace ${SANDBOXED_NS}, profile ${profile})`, `control (namespace ${CONTROL_NS})`];
   const body = rowsIn.map((r) => [r.what, cell(r, sandboxed), cell(r, control)]);
   const widths = [0, 1, 2].map((i) => Math.max(...[head, ...body].map((l) => l[i]!.length)));
-  const fmt = (l: string[]) => l.map((c, i) => c.padEnd(widths[i]!)).join('   ').trimEnd();
+  const fmt = (l: string[]) =>
+    l
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('   ')
+      .trimEnd();
   return [fmt(head), fmt(widths.map((w) => '-'.repeat(w))), ...body.map(fmt)].join('\n');
 }
 

@@ -112,7 +112,16 @@ export async function startNode(cluster: ClusterForNode, opts: NodeOptions = {})
   await cleanupNode(layout);
 
   // --- files ---------------------------------------------------------------------------------------------------
-  for (const d of [p.logDir, p.etcDir, p.cniConfDir, p.cniIpamDir, p.kubeletRoot, p.podLogsDir, p.registryHostsDir, layout.runDir]) {
+  for (const d of [
+    p.logDir,
+    p.etcDir,
+    p.cniConfDir,
+    p.cniIpamDir,
+    p.kubeletRoot,
+    p.podLogsDir,
+    p.registryHostsDir,
+    layout.runDir,
+  ]) {
     mkdirSync(d, { recursive: true });
   }
   for (const f of readdirSync(p.logDir)) if (f.endsWith('.log')) truncateSync(join(p.logDir, f));
@@ -124,11 +133,16 @@ export async function startNode(cluster: ClusterForNode, opts: NodeOptions = {})
     writeFileSync(join(p.registryHostsDir, reg, 'hosts.toml'), registryHostsToml(reg));
   }
   copyFileSync(cluster.caCertPath, p.kubeletCA);
-  const kubeconfig = await cluster.writeKubeconfig(`kubelet-${layout.nodeName}.kubeconfig`, `system:node:${layout.nodeName}`, [
-    'system:nodes',
-  ]);
+  const kubeconfig = await cluster.writeKubeconfig(
+    `kubelet-${layout.nodeName}.kubeconfig`,
+    `system:node:${layout.nodeName}`,
+    ['system:nodes'],
+  );
   copyFileSync(kubeconfig, p.kubeletKubeconfig);
-  writeFileSync(p.kubeletConfig, kubeletConfig(layout, { clusterDNS: cluster.clusterDNS, clusterDomain: cluster.clusterDomain }));
+  writeFileSync(
+    p.kubeletConfig,
+    kubeletConfig(layout, { clusterDNS: cluster.clusterDNS, clusterDomain: cluster.clusterDomain }),
+  );
   // The kubelet expects its cgroup root to exist in every v1 hierarchy.
   for (const h of readdirSync('/sys/fs/cgroup')) {
     const dir = join('/sys/fs/cgroup', h);
@@ -153,14 +167,22 @@ export async function startNode(cluster: ClusterForNode, opts: NodeOptions = {})
       throw new Error(`${proc.name} exited (${code}) before ${what}; ${proc.logPath}:\n${logTail(proc.logPath, 40)}`);
     });
     died.catch(() => undefined);
-    await Promise.race([waitFor(check, timeoutMs, `${what} (log: ${proc.logPath}:\n${logTail(proc.logPath, 40)})`), died]);
+    await Promise.race([
+      waitFor(check, timeoutMs, `${what} (log: ${proc.logPath}:\n${logTail(proc.logPath, 40)})`),
+      died,
+    ]);
   };
 
   try {
     // --- containerd ------------------------------------------------------------------------------------------------
     log('starting containerd');
     const containerd = start('containerd', 'containerd', ['--config', p.containerdConfig, '--log-level', 'info']);
-    await awaitReady(containerd, 'containerd answers', async () => existsSync(p.containerdSocket) && !!(await ctr(['version'])), 30_000);
+    await awaitReady(
+      containerd,
+      'containerd answers',
+      async () => existsSync(p.containerdSocket) && !!(await ctr(['version'])),
+      30_000,
+    );
 
     // --- images ----------------------------------------------------------------------------------------------------
     log('building and importing images');

@@ -86,7 +86,12 @@ export async function podDiagnostics(kc: KubeConfig, namespace: string, name: st
 }
 
 /** Waits until the pod has finished (Succeeded/Failed) and returns its log. */
-export async function waitForPodLog(kc: KubeConfig, namespace: string, name: string, timeoutMs = 120_000): Promise<string> {
+export async function waitForPodLog(
+  kc: KubeConfig,
+  namespace: string,
+  name: string,
+  timeoutMs = 120_000,
+): Promise<string> {
   const core = kc.makeApiClient(CoreV1Api);
   try {
     await waitFor(
@@ -104,7 +109,12 @@ export async function waitForPodLog(kc: KubeConfig, namespace: string, name: str
 }
 
 /** Waits until the pod runs and has an IP (e.g. the server the connect checks talk to). */
-export async function waitForPodIP(kc: KubeConfig, namespace: string, name: string, timeoutMs = 120_000): Promise<string> {
+export async function waitForPodIP(
+  kc: KubeConfig,
+  namespace: string,
+  name: string,
+  timeoutMs = 120_000,
+): Promise<string> {
   const core = kc.makeApiClient(CoreV1Api);
   let ip = '';
   try {
@@ -125,7 +135,11 @@ export async function waitForPodIP(kc: KubeConfig, namespace: string, name: stri
 }
 
 /** Creates a namespace (labels optional) and waits for its `default` ServiceAccount (pods need it). */
-export async function createNamespace(kc: KubeConfig, name: string, labels: Record<string, string> = {}): Promise<void> {
+export async function createNamespace(
+  kc: KubeConfig,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<void> {
   const core = kc.makeApiClient(CoreV1Api);
   await core.createNamespace({ body: { metadata: { name, labels } } });
   await waitFor(

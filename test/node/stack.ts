@@ -94,7 +94,9 @@ export function crdFiles(): string[] {
 
 async function waitReady(proc: ManagedProcess, port: number, timeoutMs = 60_000): Promise<void> {
   const died = proc.exited.then((code) => {
-    throw new Error(`${proc.name} exited (${code}) before it was ready; ${proc.logPath}:\n${logTail(proc.logPath, 40)}`);
+    throw new Error(
+      `${proc.name} exited (${code}) before it was ready; ${proc.logPath}:\n${logTail(proc.logPath, 40)}`,
+    );
   });
   died.catch(() => undefined);
   await Promise.race([
