@@ -17,6 +17,7 @@ interface ControllerFlags {
   leaseDurationSeconds: string;
   renewDeadlineSeconds: string;
   retryPeriodSeconds: string;
+  maxConcurrentReconciles: string;
 }
 
 /** `podfence controller`: informers always on (warm standby, honest /readyz); reconciling only while leader. */
@@ -38,6 +39,7 @@ export function register(program: Command): void {
     .option('--lease-duration-seconds <s>', 'lease duration', '15')
     .option('--renew-deadline-seconds <s>', 'a leader that cannot renew for this long steps down', '10')
     .option('--retry-period-seconds <s>', 'how often to try to acquire or renew', '2')
+    .option('--max-concurrent-reconciles <n>', 'reconcile workers (one key is never handled twice at once)', '2')
     .action(async (flags: ControllerFlags) => {
       const log = createLogger('controller');
       const kubeConfig = loadKubeConfig(flags.kubeconfig);
@@ -47,6 +49,7 @@ export function register(program: Command): void {
         log,
         registry: ops.registry,
         resyncMs: Number(flags.resyncSeconds) * 1000,
+        concurrency: Math.max(1, Number(flags.maxConcurrentReconciles) || 2),
       });
       ops.addReadinessCheck('watches', () => controller.health());
       ops.addLivenessCheck('process', () => undefined);
