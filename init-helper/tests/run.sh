@@ -251,6 +251,22 @@ suite() { # BIN NAME
     echo "SKIP $BIN_NAME: audit flag check (strace missing)"
   fi
 
+  # --- the workload's denials really reach the audit log (audit enabled for a moment, then restored) ---
+  local was
+  was=$(auditctl -s 2>/dev/null | awk '$1 == "enabled" {print $2}')
+  if [[ $was == 0 || $was == 1 ]]; then
+    echo audit >"$D/secret/audit-$BIN_NAME"
+    auditctl -e 1 >/dev/null
+    run "$PI" "${X[@]}" -- "$TRY" read "$D/secret/audit-$BIN_NAME"
+    sleep 0.3
+    local rec
+    rec=$({ dmesg 2>/dev/null; cat /var/log/audit/audit.log 2>/dev/null; } | grep 'type=1423\|type=LANDLOCK_ACCESS' | grep -F "$D/secret/audit-$BIN_NAME")
+    auditctl -e "$was" >/dev/null
+    t "a denial after exec is logged to audit (type 1423, LOG_NEW_EXEC_ON)" '[[ $OUT == EACCES* && $rec == *fs.read_file* ]]'
+  else
+    echo "SKIP $BIN_NAME: audit record check (auditctl missing or audit locked)"
+  fi
+
   # --- probe, version, install ---
   run "$PI" --probe
   t "--probe: JSON with the kernel's ABI and version" '[[ $RC == 0 ]] && [[ $(jq -r ".landlock_abi >= 1 and .version == \"0.1.0\" and .status == \"available\"" <<<"$OUT") == true ]]'
