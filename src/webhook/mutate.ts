@@ -141,7 +141,7 @@ export function mutatePod(input: V1Pod, ctx: MutationContext): MutationResult<V1
         c.command = original;
         delete c.args;
       }
-      if (hadOurMount) c.volumeMounts = mounts;
+      if (hadOurMount) setMounts(c, mounts);
       return;
     }
     for (const p of [c.livenessProbe, c.readinessProbe, c.startupProbe]) {
@@ -158,7 +158,7 @@ export function mutatePod(input: V1Pod, ctx: MutationContext): MutationResult<V1
       else {
         warnings.push(`${msg}. Admitted WITHOUT Landlock (policy skip-landlock)`);
         skipped.push(c.name);
-        if (hadOurMount) c.volumeMounts = mounts;
+        if (hadOurMount) setMounts(c, mounts);
       }
       return;
     }
@@ -206,8 +206,14 @@ export function mutatePod(input: V1Pod, ctx: MutationContext): MutationResult<V1
     spec.volumes = [...volumes, volume];
   } else {
     // Only rewrite the lists when podfence's pieces were in them (an audit-mode re-invocation).
-    if (initContainers.length !== (spec.initContainers ?? []).length) spec.initContainers = initContainers;
-    if (volumes.length !== (spec.volumes ?? []).length) spec.volumes = volumes;
+    if (initContainers.length !== (spec.initContainers ?? []).length) {
+      if (initContainers.length) spec.initContainers = initContainers;
+      else delete spec.initContainers;
+    }
+    if (volumes.length !== (spec.volumes ?? []).length) {
+      if (volumes.length) spec.volumes = volumes;
+      else delete spec.volumes;
+    }
   }
 
   // Scheduling: only on nodes that have every compiled seccomp file this pod references.
@@ -238,6 +244,11 @@ export function mutatePod(input: V1Pod, ctx: MutationContext): MutationResult<V1
   else delete newAnnotations[LANDLOCK_SKIPPED_ANNOTATION];
   pod.metadata.annotations = newAnnotations;
   return { pod, warnings };
+}
+
+function setMounts(c: V1Container, mounts: V1Container['volumeMounts'] & object): void {
+  if (mounts.length) c.volumeMounts = mounts;
+  else delete c.volumeMounts;
 }
 
 function escape(what: string, p: ProfileInfo, field: string): string {
