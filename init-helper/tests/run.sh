@@ -264,10 +264,14 @@ suite() { # BIN NAME
     echo "SKIP $BIN_NAME: audit flag check (strace missing)"
   fi
 
-  # --- the workload's denials really reach the audit log (audit enabled for a moment, then restored) ---
+  # --- the workload's denials really reach the audit log (opt-in: PODFENCE_TEST_AUDIT=1) ---
+  # Enabling audit is machine-wide and, without auditd, records go through a rate-limited printk, so this check
+  # is not part of the default run (strace above checks the flag; this checks the kernel's end of it).
   local was
   was=$(auditctl -s 2>/dev/null | awk '$1 == "enabled" {print $2}')
-  if [[ $was == 0 || $was == 1 ]]; then
+  if [[ ${PODFENCE_TEST_AUDIT:-} != 1 ]]; then
+    echo "SKIP $BIN_NAME: audit record check (set PODFENCE_TEST_AUDIT=1; enables audit machine-wide for a moment)"
+  elif [[ $was == 0 || $was == 1 ]]; then
     echo audit >"$D/secret/audit-$BIN_NAME"
     auditctl -e 1 >/dev/null
     run "$PI" "${X[@]}" -- "$TRY" read "$D/secret/audit-$BIN_NAME"
