@@ -75,7 +75,9 @@ static int add_path_rule(int ruleset, const struct pf_opts *o, const struct pf_p
 	fd = open(r->path, O_PATH | O_CLOEXEC);
 	if (fd < 0) {
 		e = errno;
-		if ((e == ENOENT || e == ENOTDIR) && o->missing == PF_MISSING_SKIP) {
+		/* Not there, or not reachable by this user (e.g. 65534 and a root-only directory): granting it would
+		   give nothing the user could use, so it is a missing path, not a broken sandbox. */
+		if ((e == ENOENT || e == ENOTDIR || e == EACCES) && o->missing == PF_MISSING_SKIP) {
 			fprintf(stderr, "podfence-init: %s %s: %s (skipped)\n", kind_opt[r->kind], r->path, strerror(e));
 			return 0;
 		}

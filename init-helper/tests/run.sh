@@ -218,6 +218,25 @@ suite() { # BIN NAME
   run "$PI" "${X[@]}" --missing fail --ro "$D/nope" --rw "$D/rw" -- "$TRY" write "$D/rw/m2"
   t "missing path with --missing fail: 126, command not run" '[[ $RC == 126 && ! -e $D/rw/m2 ]] && has "$ERR" "No such file"'
 
+  # --- as an unprivileged user (the pod's 65534, no capabilities: restrict_self needs no_new_privs) ---
+  if command -v setpriv >/dev/null; then
+    chmod 755 "$W"
+    mkdir -p "$D/locked"
+    chmod 000 "$D/locked"
+    local U=(setpriv --reuid 65534 --regid 65534 --clear-groups)
+    run "${U[@]}" "$PI" "${X[@]}" --ro "$D/ro" -- "$TRY" read "$D/ro/f"
+    t "as uid 65534 without capabilities: the sandbox applies and allowed reads work" '[[ $RC == 0 && $OUT == OK ]]'
+    run "${U[@]}" "$PI" "${X[@]}" --ro "$D/ro" -- "$TRY" read "$D/secret/f"
+    t "as uid 65534: a world-readable file outside the rules is denied" '[[ $OUT == EACCES* ]]'
+    run "${U[@]}" "$PI" "${X[@]}" --ro "$D/locked/x" --ro "$D/ro" -- "$TRY" read "$D/ro/f"
+    t "as uid 65534: a rule path the user cannot reach is skipped with a warning" '[[ $OUT == OK ]] && has "$ERR" "Permission denied (skipped)"'
+    run "${U[@]}" "$PI" "${X[@]}" --missing fail --ro "$D/locked/x" -- "$TRY" exit 0
+    t "as uid 65534 with --missing fail: an unreachable rule path is 126" '[[ $RC == 126 ]]'
+    chmod 700 "$D/locked"
+  else
+    echo "SKIP $BIN_NAME: unprivileged-user checks (setpriv missing)"
+  fi
+
   # --- ABI simulation around this binary (seccomp in pf-fakeabi) ---
   run "$FAKE" errno 38 -- "$PI" "${X[@]}" --rw "$D/rw" -- "$TRY" write "$D/rw/e1"
   t "no Landlock (ENOSYS), enforce: 126, command not run" '[[ $RC == 126 && ! -e $D/rw/e1 ]] && has "$ERR" "no Landlock"'
