@@ -1,6 +1,6 @@
 // The stack from the command line (scripts/demo.sh calls it):
 //   node test/node/stack-cli.js demo [--keep]   cluster + node + podfence, a sandboxed pod beside a control pod
-//   node test/node/stack-cli.js up              the same stack without the pods, left running; prints KUBECONFIG
+//   node test/node/stack-cli.js up [--no-podfence]  the same stack without the pods, left running; prints KUBECONFIG
 //   node test/node/stack-cli.js down            stops whatever a previous `demo --keep` / `up` (or a killed run) left
 import { loadNodeModule } from './load.js';
 
@@ -14,7 +14,7 @@ try {
     await runDemo({ keep: rest.includes('--keep'), log });
   } else if (cmd === 'up') {
     const { startStack } = await loadNodeModule('stack');
-    const stack = await startStack({ detach: true, log });
+    const stack = await startStack({ detach: true, log, podfence: !rest.includes('--no-podfence') });
     log(`up in ${((Date.now() - t0) / 1000).toFixed(0)} s; stop with: npm run demo:down`);
     console.log(`export KUBECONFIG=${stack.kubeconfigPath}`);
   } else if (cmd === 'down') {

@@ -26,7 +26,9 @@ export interface StackOptions {
   layout?: NodeLayout;
   /** Leave everything running when this process exits (`npm run demo -- --keep`); `stopStackFromState` stops it. */
   detach?: boolean;
-  /** Start the webhook and register it (default true). */
+  /** Start podfence's controller and node agent (default true; false gives a bare cluster + node + CRDs). */
+  podfence?: boolean;
+  /** Start the webhook and register it (default true when podfence is started). */
   webhook?: boolean;
   /** Plain-HTTP loopback registries containerd may pull from (e.g. the e2e's `127.0.0.1:PORT`). */
   insecureRegistries?: string[];
@@ -123,7 +125,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const podfenceLogDir = join(dir, 'podfence');
   mkdirSync(podfenceLogDir, { recursive: true });
 
-  const [cli, initBinary] = await Promise.all([ensurePodfenceBuilt(step), ensureInitHelper(step)]);
+  const withPodfence = opts.podfence !== false;
+  const [cli, initBinary] = withPodfence
+    ? await Promise.all([ensurePodfenceBuilt(step), ensureInitHelper(step)])
+    : ['', ''];
 
   step('starting the control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler)');
   const cluster = await startCluster({
@@ -182,38 +187,39 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       return proc;
     };
 
-    step('starting podfence: controller, node agent');
-    await startPodfence('controller', ['--no-leader-elect', '--resync-seconds', '30']);
-    await startPodfence('node-agent', [
-      '--node-name',
-      node.name,
-      '--kubelet-root',
-      node.kubeletRoot,
-      '--init-binary',
-      initBinary,
-      '--retire-grace-seconds',
-      '5',
-      '--resync-seconds',
-      '10',
-    ]);
-
-    if (opts.webhook !== false) {
-      step('starting podfence: webhook');
-      webhook = await startWebhook({
-        cli,
-        kubeconfigPath: cluster.kubeconfigPath,
-        dir: podfenceLogDir,
-        detach: !!opts.detach,
-        issueCert: (o) => cluster.issueCert(o),
-        caCertPath: cluster.caCertPath,
-        insecureRegistries: opts.insecureRegistries ?? [],
-        freePort,
-      });
-      podfence.webhook = webhook.process;
-      await waitReady(webhook.process, webhook.opsPort);
-      await registerWebhook(cluster.kubeConfig, webhook);
+    if (withPodfence) {
+      step('starting podfence: controller, node agent');
+      await startPodfence('controller', ['--no-leader-elect', '--resync-seconds', '30']);
+      await startPodfence('node-agent', [
+        '--node-name',
+        node.name,
+        '--kubelet-root',
+        node.kubeletRoot,
+        '--init-binary',
+        initBinary,
+        '--retire-grace-seconds',
+        '5',
+        '--resync-seconds',
+        '10',
+      ]);
+      if (opts.webhook !== false) {
+        step('starting podfence: webhook');
+        webhook = await startWebhook({
+          cli,
+          kubeconfigPath: cluster.kubeconfigPath,
+          dir: podfenceLogDir,
+          detach: !!opts.detach,
+          issueCert: (o) => cluster.issueCert(o),
+          caCertPath: cluster.caCertPath,
+          insecureRegistries: opts.insecureRegistries ?? [],
+          freePort,
+        });
+        podfence.webhook = webhook.process;
+        await waitReady(webhook.process, webhook.opsPort);
+        await registerWebhook(cluster.kubeConfig, webhook);
+      }
     }
-    step('podfence is running');
+    step(withPodfence ? 'podfence is running' : 'cluster and node are running (podfence not started)');
 
     const kubectl = join(cluster.binDir, 'kubectl');
     return {
