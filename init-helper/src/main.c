@@ -29,7 +29,7 @@ static const char usage_text[] =
 	"  --deny-tcp           restrict TCP even when no port is allowed\n"
 	"  --scope signal|abstract-unix-socket   (ABI >= 6)\n"
 	"  --mode enforce|best-effort            (default enforce)\n"
-	"  --missing skip|fail                   a listed path that does not exist (default skip)\n"
+	"  --missing skip|fail                   a listed path missing or unreachable (default skip)\n"
 	"       podfence-init --probe | --version | install DIR\n";
 
 static void json_string(const char *s)
