@@ -1,7 +1,8 @@
 /*
  * pf-try: one operation, its outcome on stdout ("OK" or the errno name the kernel gave), for the tests
  * of podfence-init. Static, so a sandboxed run needs only --exec on its directory.
- *   read PATH | write PATH | mkdir PATH | rename SRC DST | ls DIR | exec PATH [ARG...]
+ *   read PATH | write PATH | truncate PATH | ioctl DEVICE | mkdir PATH | rename SRC DST | ls DIR
+ *   exec PATH [ARG...]
  *   connect PORT | bind PORT            (TCP, 127.0.0.1)
  *   uconnect NAME                       (abstract UNIX socket)
  *   kill PID SIG
@@ -18,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -38,6 +40,7 @@ static const char *errname(int e)
 	case ENOTDIR: return "ENOTDIR";
 	case EISDIR: return "EISDIR";
 	case ESRCH: return "ESRCH";
+	case ENOTTY: return "ENOTTY";
 	default: return "EOTHER";
 	}
 }
@@ -101,6 +104,16 @@ int main(int argc, char **argv)
 		if (fd < 0 || write(fd, "x\n", 2) != 2)
 			return report(-1);
 		return report(close(fd));
+	}
+	if (!strcmp(op, "truncate") && argc == 3)
+		return report(truncate(a, 0));
+	if (!strcmp(op, "ioctl") && argc == 3) {
+		/* TCGETS on a non-tty device: ENOTTY from the driver if Landlock lets the ioctl through. */
+		struct { char b[64]; } t;
+		int fd = open(a, O_RDONLY);
+		if (fd < 0)
+			return report(-1);
+		return report(ioctl(fd, TCGETS, &t));
 	}
 	if (!strcmp(op, "mkdir") && argc == 3)
 		return report(mkdir(a, 0755));

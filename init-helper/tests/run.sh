@@ -125,6 +125,16 @@ suite() { # BIN NAME
   run "$PI" "${X[@]}" --exec "$B" --exec /usr/lib --ro "$D/ro" --ro "$D/secret" -- "$PI" "${X[@]}" --ro "$D/ro" -- "$TRY" read "$D/ro/f"
   t "a nested podfence-init keeps what both layers allow" '[[ $OUT == OK ]]'
 
+  run "$PI" "${X[@]}" --ro "$D/ro" -- "$TRY" truncate "$D/ro/f"
+  t "truncate() under --ro is denied (TRUNCATE handled, ABI 3)" '[[ $OUT == EACCES* && $(cat $D/ro/f) == data ]]'
+  cp "$D/ro/f" "$D/rw/tr"
+  run "$PI" "${X[@]}" --rw "$D/rw" -- "$TRY" truncate "$D/rw/tr"
+  t "truncate() under --rw works" '[[ $OUT == OK && ! -s $D/rw/tr ]]'
+  run "$PI" "${X[@]}" --ro /dev/null -- "$TRY" ioctl /dev/null
+  t "device ioctl under --ro is denied (IOCTL_DEV handled, ABI 5)" '[[ $OUT == EACCES* ]]'
+  run "$PI" "${X[@]}" --rw /dev/null -- "$TRY" ioctl /dev/null
+  t "device ioctl under --rw reaches the driver (ENOTTY)" '[[ $OUT == ENOTTY* ]]'
+
   # --- execute ---
   run "$PI" "${X[@]}" --ro /usr --ro /lib --ro /lib64 -- "$TRY" exec /usr/bin/true
   t "exec of a binary outside --exec is denied (EACCES), even when readable" '[[ $OUT == EACCES* ]]'
@@ -269,6 +279,10 @@ suite() { # BIN NAME
   pids+=("$S")
   run "$FAKE" abi 5 -- "$PI" "${X[@]}" --mode best-effort --scope signal -- "$TRY" kill "$S" 15
   t "ABI 5, best-effort: scope dropped (and said), the signal is delivered" '[[ $OUT == OK ]] && has "$ERR" "no scopes"'
+  run "$FAKE" abi 4 -- "$PI" "${X[@]}" --ro /dev/null -- "$TRY" ioctl /dev/null
+  t "ABI 4: device ioctl is not handled (reaches the driver although only --ro)" '[[ $OUT == ENOTTY* ]]'
+  run "$FAKE" abi 2 -- "$PI" "${X[@]}" --ro "$D/ro" --rw "$D/rw" -- "$TRY" truncate "$D/ro/sub/f"
+  t "ABI 2: truncate is not handled (a file under --ro can be truncated)" '[[ $OUT == OK && ! -s $D/ro/sub/f ]]'
   run "$FAKE" abi 1 -- "$PI" "${X[@]}" --rw "$D/rw" -- "$TRY" rename "$D/rw/b/f" "$D/rw/a/f"
   t "ABI 1: cross-directory rename under --rw is EXDEV, and said" '[[ $OUT == EXDEV* ]] && has "$ERR" "cross-directory"'
   run "$FAKE" abi 1 -- "$PI" "${X[@]}" --rw "$D/rw" -- "$TRY" write "$D/rw/abi1"
