@@ -101,7 +101,10 @@ export class RegistryClient {
   }
 
   /** Resolves an image's config; `credentials` are tried in order when the registry asks for them. */
-  async resolve(image: string, credentials: Credential[] = []): Promise<ImageConfigInfo> {
+  async resolve(
+    image: string,
+    credentials: Credential[] | ((ref: ImageRef) => Promise<Credential[]>) = [],
+  ): Promise<ImageConfigInfo> {
     const ref = parseImageRef(image);
     const platformKey = `${this.opts.platform.os}/${this.opts.platform.architecture}/${this.opts.platform.variant ?? ''}`;
     const tagKey = `${ref.registry}/${ref.repository}:${ref.tag}`;
@@ -119,7 +122,7 @@ export class RegistryClient {
     }
     const signal = AbortSignal.timeout(this.opts.timeoutMs);
     try {
-      const session = { ref, credentials, signal };
+      const session: Session = { ref, credentials, signal };
       const first = await this.getManifest(session, ref.digest ?? ref.tag ?? 'latest');
       if (!ref.digest) this.byTag.set(tagKey, { digest: first.digest, expires: Date.now() + this.opts.tagTtlMs });
       let manifest = first;
@@ -187,6 +190,8 @@ export class RegistryClient {
     );
     if (res.status !== 401) return res;
     const challenge = parseChallenge(String(res.headers['www-authenticate'] ?? ''));
+    // Credentials are only looked up (secrets read) once the registry asks for them.
+    if (typeof s.credentials === 'function') s.credentials = await s.credentials(s.ref);
     const attempts: (Credential | undefined)[] = [...s.credentials, undefined];
     for (const cred of attempts) {
       let authorization: string | undefined;
@@ -207,7 +212,7 @@ export class RegistryClient {
     }
     throw new RegistryError(
       `${formatRef(s.ref)}: registry refused access (HTTP ${res.status})` +
-        (s.credentials.length ? ' with every matching imagePullSecret' : '; no imagePullSecret matches this registry'),
+        (attempts.length > 1 ? ' with every matching imagePullSecret' : '; no imagePullSecret matches this registry'),
     );
   }
 
@@ -278,7 +283,7 @@ export class RegistryClient {
 
 interface Session {
   ref: ImageRef;
-  credentials: Credential[];
+  credentials: Credential[] | ((ref: ImageRef) => Promise<Credential[]>);
   signal: AbortSignal;
 }
 
