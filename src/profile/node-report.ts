@@ -1,0 +1,28 @@
+import { z } from 'zod';
+
+/** SandboxNodeReport.status: what the node agent found on its node (written by the agent only). */
+export const NodeReportStatusSchema = z
+  .object({
+    landlockABI: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe('Landlock ABI of the kernel (0: none), from podfence-init --probe.'),
+    kernel: z.string().optional().describe('Kernel release.'),
+    agentVersion: z.string().optional().describe('Version of the node agent.'),
+    installed: z
+      .array(
+        z.object({
+          profile: z.string().describe('SandboxProfile name.'),
+          hash: z.string().describe('Compiled version (16 hex characters).'),
+          file: z.string().describe('File name under <kubelet root>/seccomp/podfence/.'),
+        }),
+      )
+      .optional()
+      .describe('Compiled seccomp profiles present on the node.'),
+    updatedAt: z.string().optional().meta({ format: 'date-time' }).describe('When the agent last reported.'),
+  })
+  .describe('What the node agent found on its node.');
+
+export type NodeReportStatus = z.infer<typeof NodeReportStatusSchema>;
