@@ -14,6 +14,7 @@ import { EventRecorder } from '../kube/events.js';
 import { ResilientInformer, type InformerOptions } from '../kube/informer.js';
 import { ClusterObjects } from '../kube/status.js';
 import { runWorkers, WorkQueue, type Outcome, type ReconcileResult } from '../kube/workqueue.js';
+import { NodeReportStatusSchema } from '../profile/index.js';
 import { AnalysisCache } from './analyze.js';
 import { desiredStatus, sameStatus, type NodeView } from './desired-status.js';
 import { controllerMetrics, type ControllerMetrics } from './metrics.js';
@@ -79,6 +80,7 @@ export class Controller {
       name: 'sandboxnodereports',
       path: `/apis/${GROUP}/${VERSION}/${NODE_REPORT_PLURAL}`,
       list: (s) => reportObjects.list<NodeReportObject>(s),
+      transform: (r) => this.checkedReport(r),
     });
     this.nodes = new ResilientInformer<V1Node>({
       ...common,
@@ -306,6 +308,14 @@ export class Controller {
       throw err;
     }
     this.opts.log.info({ node: name, labels: patch }, 'node seccomp labels updated');
+  }
+
+  /** A report that does not match the schema counts as no report (its node is "not installed"), loudly. */
+  private checkedReport(report: NodeReportObject): NodeReportObject {
+    const parsed = NodeReportStatusSchema.safeParse(report.status ?? {});
+    if (parsed.success) return { ...report, status: parsed.data };
+    this.opts.log.warn({ node: report.metadata?.name, err: parsed.error.message }, 'malformed node report ignored');
+    return { ...report, status: undefined };
   }
 
   private nodeViews(): NodeView[] {
