@@ -1,7 +1,7 @@
 // podfence's webhook as a host process: a serving certificate for 127.0.0.1 from the cluster CA (the chart's
-// cert-manager mode: the process reads tls.crt/tls.key from a directory), and the Mutating/Validating webhook
-// configurations registered by URL (the apiserver calls https://127.0.0.1:<port>/mutate), with the same rules,
-// namespace selector and failure policy as the chart's webhook-configurations.yaml.
+// cert-manager mode: the process reads tls.crt/tls.key from a directory), and the mutating webhook
+// configuration registered by URL (the apiserver calls https://127.0.0.1:<port>/mutate), with the same rules,
+// namespace selector and failure policy as the chart's webhook-configurations.yaml (the webhook serves /mutate only).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AdmissionregistrationV1Api, type KubeConfig, type V1MutatingWebhook } from '@kubernetes/client-node';
@@ -10,6 +10,8 @@ import { startProcess, type ManagedProcess } from '../cluster/processes.js';
 
 export const WEBHOOK_CONFIG_NAME = 'podfence-e2e';
 export const INIT_IMAGE = 'localhost/podfence/init:dev';
+/** The operator's namespace (never mutated); the host processes need none of its objects. */
+export const OPERATOR_NAMESPACE = 'podfence-system';
 
 export interface WebhookStartOptions {
   cli: string;
@@ -61,10 +63,8 @@ export async function startWebhook(o: WebhookStartOptions): Promise<WebhookHandl
       String(port),
       '--ops-port',
       String(opsPort),
-      '--cert-mode=cert-manager',
+      `--namespace=${OPERATOR_NAMESPACE}`,
       `--cert-dir=${certDir}`,
-      `--webhook-config-name=${WEBHOOK_CONFIG_NAME}`,
-      `--opt-in-label=${PROFILE_LABEL}`,
       `--init-image=${INIT_IMAGE}`,
       '--init-image-pull-policy=IfNotPresent',
       ...o.insecureRegistries.map((r) => `--insecure-registry=${r}`),
@@ -106,28 +106,11 @@ function webhookFor(name: string, path: string, h: WebhookHandle): V1MutatingWeb
   };
 }
 
-/** Registers the mutating (and validating) webhook configurations pointing at the host process. */
+/** Registers the mutating webhook configuration pointing at the host process. */
 export async function registerWebhook(kc: KubeConfig, h: WebhookHandle): Promise<void> {
   const api = kc.makeApiClient(AdmissionregistrationV1Api);
   const mutating = { ...webhookFor('pods.podfence.dev', '/mutate', h), reinvocationPolicy: 'IfNeeded' };
-  const { reinvocationPolicy: _r, ...validatingBase } = webhookFor('pods.validate.podfence.dev', '/validate', h);
-  void _r;
-  const validating = {
-    ...validatingBase,
-    rules: [
-      {
-        apiGroups: [''],
-        apiVersions: ['v1'],
-        operations: ['CREATE', 'UPDATE'],
-        resources: ['pods', 'pods/ephemeralcontainers'],
-        scope: 'Namespaced',
-      },
-    ],
-  };
   await api.createMutatingWebhookConfiguration({
     body: { metadata: { name: WEBHOOK_CONFIG_NAME }, webhooks: [mutating] },
-  });
-  await api.createValidatingWebhookConfiguration({
-    body: { metadata: { name: WEBHOOK_CONFIG_NAME }, webhooks: [validating] },
   });
 }
