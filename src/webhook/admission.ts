@@ -1,5 +1,5 @@
 import type { V1Pod } from '@kubernetes/client-node';
-import { compare } from 'fast-json-patch';
+import jsonpatch from 'fast-json-patch';
 import { CONTAINER_PROFILE_ANNOTATION_PREFIX, PROFILE_LABEL } from '../common/constants.js';
 import { mutatePod } from './mutate.js';
 import type { ProfileInfo, ResolvedEntrypoints, WebhookPolicy } from './types.js';
@@ -118,7 +118,7 @@ export async function mutate(req: AdmissionRequest, deps: HandlerDeps): Promise<
 
   const result = mutatePod(pod, { namespaceProfile: nsProfile, profiles, entrypoints, policy: deps.policy });
   if ('denied' in result) return deny(uid, `podfence: ${result.denied}`);
-  const ops = compare(pod, result.pod);
+  const ops = jsonpatch.compare(pod, result.pod);
   const response: AdmissionResponse = { uid, allowed: true };
   if (ops.length) {
     response.patchType = 'JSONPatch';

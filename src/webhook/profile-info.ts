@@ -17,6 +17,8 @@ export interface ProfileApi<P extends ProfileObject = ProfileObject> {
   resolveProfile(profile: P): unknown;
   compileSeccomp(profile: P): { hash: string; localhostProfile: string };
   compileLandlockArgs(profile: P, extra?: { readOnly?: string[]; readWrite?: string[] }): string[];
+  /** Same result from an already resolved profile (saves re-resolving per container). */
+  landlockArgsFor?(resolved: unknown, extra?: { readOnly?: string[]; readWrite?: string[] }): string[];
   securityContextFor(profile: P): { pod: V1PodSecurityContext; container: V1SecurityContext };
   profileVersion(profile: P): string;
 }
@@ -44,7 +46,8 @@ export function toProfileInfo<P extends ProfileObject>(
   if (!v.ok) return { ok: false, error: v.errors.map((e) => `${e.path}: ${e.message}`).join('; ') };
   const profile = v.profile;
   // Defaults as resolved by src/profile, falling back to the written spec.
-  const resolved = specOf(api.resolveProfile(profile));
+  const resolvedProfile = api.resolveProfile(profile);
+  const resolved = specOf(resolvedProfile);
   const written = specOf(profile);
   const pick = <K extends keyof SpecView>(k: K): SpecView[K] => resolved[k] ?? written[k];
   const seccomp = api.compileSeccomp(profile);
@@ -81,7 +84,8 @@ export function toProfileInfo<P extends ProfileObject>(
         hostPath: allowHost.hostPath === true,
       },
       trustVolumes: (resolved.landlock?.trustVolumes ?? written.landlock?.trustVolumes) === true,
-      landlockArgs: (extra) => api.compileLandlockArgs(profile, extra),
+      landlockArgs: (extra) =>
+        api.landlockArgsFor ? api.landlockArgsFor(resolvedProfile, extra) : api.compileLandlockArgs(profile, extra),
     },
   };
 }

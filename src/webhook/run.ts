@@ -1,0 +1,106 @@
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { keepCertsFresh, SelfManagedCerts, watchCertDir } from '../certs/manager.js';
+import { RegistryClient, type RegistryClientOptions } from '../registry/client.js';
+import { entrypointResolver, kubePullSecrets } from './entrypoints.js';
+import { InformerLookups } from './lookups.js';
+import type { ProfileApi } from './profile-info.js';
+import { createWebhookServer } from './server.js';
+import type { WebhookPolicy } from './types.js';
+
+export type CertSource =
+  | {
+      kind: 'self-managed';
+      secretName: string;
+      serviceName: string;
+      mutatingWebhooks: string[];
+      ipAddresses?: string[];
+      refreshMs?: number;
+    }
+  | { kind: 'dir'; dir: string }
+  | { kind: 'static'; cert: string; key: string };
+
+export interface WebhookOptions {
+  kubeConfig: KubeConfig;
+  /** The operator's namespace: never mutated, holds the certificate Secret. */
+  namespace: string;
+  log: Logger;
+  metrics: Registry;
+  policy: WebhookPolicy;
+  profileApi: ProfileApi;
+  registry?: RegistryClientOptions;
+  certs: CertSource;
+  port: number;
+  host?: string;
+}
+
+export interface RunningWebhook {
+  port: number;
+  lookups: InformerLookups;
+  registryClient: RegistryClient;
+  /** For /readyz: caches synced and serving. */
+  health(): string | undefined;
+  stop(): Promise<void>;
+}
+
+/** Wires informers, registry client, certificates and the HTTPS server together (CLI and tests). */
+export async function startWebhook(o: WebhookOptions): Promise<RunningWebhook> {
+  const lookups = new InformerLookups(o.kubeConfig, o.profileApi, o.log);
+  const registryClient = new RegistryClient(o.registry);
+  lookups.start();
+
+  let cert: string;
+  let key: string;
+  let stopCerts = () => undefined as void;
+  let onCert: (c: { cert: string; key: string }) => void = () => undefined;
+  if (o.certs.kind === 'static') {
+    ({ cert, key } = o.certs);
+  } else if (o.certs.kind === 'dir') {
+    const w = watchCertDir(o.certs.dir, (c) => onCert(c), o.log);
+    ({ cert, key } = w.first);
+    stopCerts = w.stop;
+  } else {
+    const manager = new SelfManagedCerts({
+      kubeConfig: o.kubeConfig,
+      namespace: o.namespace,
+      secretName: o.certs.secretName,
+      serviceName: o.certs.serviceName,
+      mutatingWebhooks: o.certs.mutatingWebhooks,
+      ipAddresses: o.certs.ipAddresses,
+      log: o.log,
+    });
+    const k = keepCertsFresh(manager, (c) => onCert(c), o.certs.refreshMs ?? 3_600_000, o.log);
+    ({ cert, key } = await k.first);
+    stopCerts = k.stop;
+  }
+
+  const server = createWebhookServer({
+    cert,
+    key,
+    registry: o.metrics,
+    log: o.log,
+    deps: {
+      lookups,
+      policy: o.policy,
+      resolveEntrypoints: entrypointResolver(registryClient, kubePullSecrets(o.kubeConfig, o.log)),
+      excludedNamespaces: [o.namespace, 'kube-system'],
+    },
+  });
+  onCert = (c) => server.setCertificate(c.cert, c.key);
+  // Serve only with warm caches: an empty cache would admit pods of opted-in namespaces untouched.
+  await lookups.waitForSync();
+  const port = await server.listen(o.port, o.host);
+  o.log.info({ port }, 'webhook serving');
+  return {
+    port,
+    lookups,
+    registryClient,
+    health: () => lookups.health(),
+    async stop() {
+      stopCerts();
+      await server.close();
+      await lookups.stop();
+    },
+  };
+}
