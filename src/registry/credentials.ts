@@ -38,7 +38,9 @@ function splitKey(key: string): { host: string; path: string } {
   const host = (i < 0 ? k : k.slice(0, i)).toLowerCase();
   const path = i < 0 ? '' : k.slice(i + 1);
   const hub = ['index.docker.io', 'registry-1.docker.io', DOCKER_HUB];
-  return hub.includes(host) ? { host: DOCKER_HUB, path: path === 'v1' ? '' : path } : { host, path };
+  // `https://host/v1/` and `/v2/` name the API, not a repository prefix.
+  const p = path === 'v1' || path === 'v2' ? '' : path;
+  return { host: hub.includes(host) ? DOCKER_HUB : host, path: p };
 }
 
 function hostMatches(pattern: string, host: string): boolean {

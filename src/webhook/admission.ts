@@ -107,7 +107,7 @@ export async function mutate(req: AdmissionRequest, deps: HandlerDeps): Promise<
   for (const name of wantedProfiles(pod, nsProfile)) {
     const p = deps.lookups.profile(name);
     if (p && 'error' in p) {
-      if (name === nsProfile) return deny(uid, `SandboxProfile "${name}" is invalid: ${p.error}`);
+      if (name === nsProfile) return deny(uid, `podfence: SandboxProfile "${name}" is invalid: ${p.error}`);
       continue;
     }
     profiles[name] = p;
