@@ -54,7 +54,7 @@ const capCount = (hex: string) => {
   return c === 0 ? 'none' : `${c} capabilities`;
 };
 
-function rows(serverIP: string, connectOk: number, connectNo: number): Row[] {
+function rows(serverIP: string, connectOk: number, connectNo: number, bindOk: number): Row[] {
   return [
     { what: 'runs as user:group', check: 'id', show: (r) => `${r.fields.uid}:${r.fields.gid}` },
     { what: 'no_new_privs', check: 'status', show: (r) => (r.fields.nonewprivs === '1' ? 'on' : 'off') },
@@ -74,15 +74,18 @@ function rows(serverIP: string, connectOk: number, connectNo: number): Row[] {
     { what: 'run /bin/busybox', check: 'exec:/bin/busybox' },
     { what: `connect to another pod, port ${connectOk}`, check: `connect:${serverIP}:${connectOk}` },
     { what: `connect to another pod, port ${connectNo}`, check: `connect:${serverIP}:${connectNo}` },
+    { what: `listen on port ${bindOk}`, check: `bind:${bindOk}` },
     { what: 'listen on port 9090', check: 'bind:9090' },
     { what: 'listen on port 80', check: 'bind:80' },
   ];
 }
 
-/** The first TCP connect port a profile allows (the demo's server listens on it and on 9090). */
-function allowedConnectPort(profile: Record<string, unknown>): number {
-  const spec = profile.spec as { landlock?: { tcp?: { connect?: number[] } } } | undefined;
-  return spec?.landlock?.tcp?.connect?.find((p) => p !== 9090) ?? 8080;
+type TcpSpec = { landlock?: { tcp?: { connect?: number[]; bind?: number[] } } } | undefined;
+
+/** The first TCP port a profile allows for connect (the demo's server listens on it and on 9090) or bind. */
+function allowedPort(profile: Record<string, unknown>, kind: 'connect' | 'bind'): number {
+  const spec = profile.spec as TcpSpec;
+  return spec?.landlock?.tcp?.[kind]?.find((p) => p !== 9090 && p !== 80) ?? 8080;
 }
 
 export function table(
@@ -148,10 +151,10 @@ export async function runDemo(opts: { keep: boolean; log: (m: string) => void })
     log(`labelling namespace ${SANDBOXED_NS} with ${PROFILE_LABEL}=${name}; ${CONTROL_NS} stays unlabelled`);
     await createNamespace(kc, SANDBOXED_NS, { [PROFILE_LABEL]: name });
     await createNamespace(kc, CONTROL_NS);
-    const okPort = allowedConnectPort(profile);
+    const okPort = allowedPort(profile, 'connect');
     await createPod(kc, probePod({ namespace: CONTROL_NS, name: 'server', checks: [`serve:${okPort},9090`] }));
     const serverIP = await waitForPodIP(kc, CONTROL_NS, 'server');
-    const rs = rows(serverIP, okPort, 9090);
+    const rs = rows(serverIP, okPort, 9090, allowedPort(profile, 'bind'));
     const checks = [...new Set(rs.map((r) => r.check))];
     log('starting the probe in both namespaces (same image, same command)');
     const [sb, ctl] = await Promise.all(
@@ -161,7 +164,11 @@ export async function runDemo(opts: { keep: boolean; log: (m: string) => void })
       }),
     );
     const admitted = await kc.makeApiClient(CoreV1Api).readNamespacedPod({ namespace: SANDBOXED_NS, name: 'probe' });
-    process.stdout.write(`\nThe same probe, run in two pods:\n\n${table(rs, sb!, ctl!, name)}\n\n`);
+    process.stdout.write(
+      `\nThe same probe, run in two pods:\n\n${table(rs, sb!, ctl!, name)}\n\n` +
+        'BLOCKED means the kernel refused: EPERM from the seccomp filter, EACCES from Landlock (or, for port 80, ' +
+        'from the missing capability).\n\n',
+    );
     process.stdout.write(
       `The sandboxed pod's command, as the webhook rewrote it:\n  ${(admitted.spec?.containers[0]?.command ?? []).join(' ')}\n\n`,
     );
