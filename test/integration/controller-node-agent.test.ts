@@ -418,3 +418,117 @@ describe('controller and node agent against a real apiserver', () => {
     120_000,
   );
 });
+
+// A node whose kernel is too old for an enforce profile: the probe is a stand-in here (this machine's kernel has
+// Landlock ABI 7), the rest is real. The profile says NodeUnsupported and the node is not labelled for it, so the
+// webhook's affinity keeps pods off it; a best-effort profile needs nothing and is Installed there.
+describe('a node with a Landlock ABI too low for the profile', () => {
+  const nodeName = uniqueName('old-kernel');
+  const profileName = uniqueName('tcp');
+  const kubeletRoot = mkdtempSync(join(tmpdir(), 'podfence-kubelet-'));
+  const logDir = mkdtempSync(join(tmpdir(), 'podfence-agent-log-'));
+  const enforce = { preset: 'network-server', landlock: { tcp: { bind: [8080] } } };
+  const bestEffort = { preset: 'network-server', landlock: { mode: 'best-effort', tcp: { bind: [8080] } } };
+  let controller: Controller;
+  let agent: ManagedProcess;
+
+  beforeAll(async () => {
+    const cli = ensureBuilt();
+    const probe = join(logDir, 'probe-abi3');
+    writeFileSync(probe, '#!/bin/sh\necho \'{"landlock_abi":3,"kernel":"6.1.0"}\'\n');
+    chmodSync(probe, 0o755);
+    await core.createNode({ body: { metadata: { name: nodeName } } });
+    controller = new Controller({
+      kubeConfig: kc,
+      log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+      registry: new Registry(),
+      resyncMs: 10_000,
+    });
+    controller.startInformers();
+    await controller.waitForSync();
+    controller.startReconciling();
+    agent = startProcess({
+      name: 'node-agent-abi3',
+      command: process.execPath,
+      args: [
+        cli,
+        'node-agent',
+        '--kubeconfig',
+        sharedKubeconfigPath(),
+        '--node-name',
+        nodeName,
+        '--kubelet-root',
+        kubeletRoot,
+        '--init-binary',
+        probe,
+        '--ops-port',
+        String(await freePort()),
+      ],
+      dir: logDir,
+      tiedToParent: true,
+    });
+  }, 180_000);
+
+  afterAll(async () => {
+    await agent?.stop();
+    await controller?.stopReconciling();
+    await controller?.stopInformers();
+    await custom
+      .patchClusterCustomObject({
+        ...PROFILES,
+        name: profileName,
+        body: [{ op: 'replace', path: '/metadata/finalizers', value: [] }],
+      })
+      .catch(() => undefined);
+    await custom.deleteClusterCustomObject({ ...PROFILES, name: profileName }).catch(() => undefined);
+    await custom.deleteClusterCustomObject({ ...REPORTS, name: nodeName }).catch(() => undefined);
+    await core.deleteNode({ name: nodeName }).catch(() => undefined);
+    rmSync(kubeletRoot, { recursive: true, force: true });
+    rmSync(logDir, { recursive: true, force: true });
+  }, 60_000);
+
+  it('is NodeUnsupported and unlabelled for an enforce TCP profile, Installed for best-effort', async () => {
+    const c = expected(profileName, enforce);
+    await custom.createClusterCustomObject({
+      ...PROFILES,
+      body: {
+        apiVersion: 'podfence.dev/v1alpha1',
+        kind: 'SandboxProfile',
+        metadata: { name: profileName },
+        spec: enforce,
+      },
+    });
+    await waitFor(
+      async () => ready(await getProfile(profileName))?.reason === 'NodeUnsupported',
+      30_000,
+      'the profile is NodeUnsupported',
+    );
+    const p = await getProfile(profileName);
+    expect(ready(p)?.message).toContain(`${nodeName} (ABI 3)`);
+    const report = (await custom.getClusterCustomObject({ ...REPORTS, name: nodeName })) as NodeReportObject;
+    expect(report.status).toMatchObject({ landlockABI: 3, kernel: '6.1.0' });
+    expect(report.status?.installed).toContainEqual({ profile: profileName, hash: c.hash, file: c.fileName });
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(
+      (await core.readNode({ name: nodeName })).metadata?.labels?.[`seccomp.podfence.dev/${c.hash}`],
+    ).toBeUndefined();
+
+    const b = expected(profileName, bestEffort);
+    await custom.patchClusterCustomObject({
+      ...PROFILES,
+      name: profileName,
+      body: [{ op: 'replace', path: '/spec', value: bestEffort }],
+    });
+    await waitFor(
+      async () => ready(await getProfile(profileName))?.reason === 'Installed',
+      30_000,
+      'the best-effort profile is Installed',
+    );
+    await waitFor(
+      async () =>
+        (await core.readNode({ name: nodeName })).metadata?.labels?.[`seccomp.podfence.dev/${b.hash}`] === 'true',
+      15_000,
+      'the node is labelled for the best-effort version',
+    );
+  }, 90_000);
+});
