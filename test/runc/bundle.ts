@@ -1,0 +1,118 @@
+// Runs a command in a real runc container whose rootfs is a read-only view of the host (/usr, /etc bind-mounted
+// read-only; /bin, /lib, ... as on the host: symlinks on merged-/usr Debian, else bind mounts), tmpfs /tmp, with a
+// given OCI seccomp profile (or none). Root only: runc needs it.
+import { spawnSync } from 'node:child_process';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { OciSeccomp } from '../../src/profile/seccomp.js';
+
+export const RUNC = ['/usr/sbin/runc', '/usr/bin/runc'].find((p) => existsSync(p));
+export const canRun = process.getuid?.() === 0 && RUNC !== undefined;
+
+export interface RunResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+const HOST_DIRS = ['/bin', '/etc', '/lib', '/lib32', '/lib64', '/libx32', '/sbin', '/usr'];
+
+let counter = 0;
+const stateRoot = mkdtempSync(join(tmpdir(), 'podfence-runc-state-'));
+
+function bindRo(source: string, destination: string) {
+  return { destination, type: 'bind', source, options: ['rbind', 'ro', 'nosuid', 'nodev'] };
+}
+
+export function configFor(args: string[], seccomp: OciSeccomp | undefined, rootfs: string) {
+  const mounts: unknown[] = [
+    { destination: '/proc', type: 'proc', source: 'proc' },
+    {
+      destination: '/dev',
+      type: 'tmpfs',
+      source: 'tmpfs',
+      options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'],
+    },
+    {
+      destination: '/dev/pts',
+      type: 'devpts',
+      source: 'devpts',
+      options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620'],
+    },
+    {
+      destination: '/dev/shm',
+      type: 'tmpfs',
+      source: 'shm',
+      options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'],
+    },
+    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+    { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777', 'size=65536k'] },
+  ];
+  for (const dir of HOST_DIRS) {
+    if (!existsSync(dir)) continue;
+    if (lstatSync(dir).isSymbolicLink()) symlinkSync(readlinkSync(dir), join(rootfs, dir));
+    else mounts.push(bindRo(dir, dir));
+  }
+  return {
+    ociVersion: '1.0.2',
+    process: {
+      terminal: false,
+      user: { uid: 0, gid: 0 },
+      args,
+      env: ['PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin', 'HOME=/tmp', 'LANG=C.UTF-8'],
+      cwd: '/tmp',
+      // runc's default set (as `runc spec`): no CAP_SYS_ADMIN, so the kernel itself refuses privileged mounts.
+      capabilities: Object.fromEntries(
+        ['bounding', 'effective', 'permitted'].map((k) => [k, ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE']]),
+      ),
+      rlimits: [{ type: 'RLIMIT_NOFILE', hard: 1024, soft: 1024 }],
+      noNewPrivileges: true,
+    },
+    root: { path: 'rootfs', readonly: true },
+    hostname: 'podfence-runc',
+    mounts,
+    linux: {
+      // The host network namespace: a listener on 127.0.0.1 needs a loopback that is up. No `resources`: cgroup v1.
+      namespaces: [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }],
+      maskedPaths: ['/proc/kcore', '/proc/keys', '/proc/timer_list', '/sys/firmware'],
+      readonlyPaths: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
+      ...(seccomp ? { seccomp } : {}),
+    },
+  };
+}
+
+/** `runc run` one container to completion; stdout/stderr as text. */
+export function runInContainer(args: string[], seccomp: OciSeccomp | undefined, timeoutMs = 60_000): RunResult {
+  if (!RUNC) throw new Error('runc not installed');
+  const bundle = mkdtempSync(join(tmpdir(), 'podfence-bundle-'));
+  const rootfs = join(bundle, 'rootfs');
+  mkdirSync(rootfs);
+  const id = `podfence-test-${process.pid}-${++counter}`;
+  try {
+    writeFileSync(join(bundle, 'config.json'), JSON.stringify(configFor(args, seccomp, rootfs)));
+    const r = spawnSync(RUNC, ['--root', stateRoot, 'run', '--bundle', bundle, id], {
+      encoding: 'utf8',
+      timeout: timeoutMs,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    if (r.error) throw r.error;
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  } finally {
+    spawnSync(RUNC, ['--root', stateRoot, 'delete', '--force', id], { stdio: 'ignore' });
+    rmSync(bundle, { recursive: true, force: true });
+  }
+}
+
+export function cleanupState(): void {
+  rmSync(stateRoot, { recursive: true, force: true });
+}
