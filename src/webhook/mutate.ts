@@ -135,7 +135,9 @@ export function mutatePod(input: V1Pod, ctx: MutationContext): MutationResult<V1
     }
     const options = profile.landlockArgs({ readOnly: uniq(extra.readOnly), readWrite: uniq(extra.readWrite) });
     if (options.length === 0) {
-      // Audit mode: no Landlock, no wrapper. Unwrap what an earlier enforce-mode mutation may have left.
+      // Audit mode: no Landlock, no wrapper (recorded, so the validating policy expects none). Unwrap what an
+      // earlier enforce-mode mutation may have left.
+      skipped.push(c.name);
       const original = unwrap(c);
       if (original) {
         c.command = original;

@@ -254,6 +254,7 @@ describe('mutatePod', () => {
     const fresh = ok(mutatePod(pod([app()]), context({ profiles: { web: audit } }))).pod;
     expect(fresh.spec!.initContainers).toBeUndefined();
     expect(fresh.spec!.containers[0]!.command).toEqual(['/bin/app']);
+    expect(fresh.metadata!.annotations!['podfence.dev/landlock-skipped']).toBe('app');
   });
 
   test('warnings: profile not Ready, exec probes; ephemeral containers get the security context only', () => {

@@ -1,0 +1,475 @@
+// The podfence webhook, served from this process exactly as `podfence webhook` wires it (informers, registry
+// client, self-managed CA in a Secret, caBundle patched by name), called by the real kube-apiserver over TLS.
+// The webhook configuration and the validating policy binding only match namespaces carrying this run's label, so
+// other suites sharing the apiserver are never affected; both are deleted in afterAll.
+import { execFile } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { jest } from '@jest/globals';
+import {
+  AdmissionregistrationV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  type V1Pod,
+  type V1ValidatingAdmissionPolicy,
+  type V1ValidatingAdmissionPolicyBinding,
+} from '@kubernetes/client-node';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { parse, parseAllDocuments } from 'yaml';
+import { binary } from '../cluster/binaries.js';
+import { errorText } from '../cluster/manifests.js';
+import { freePort } from '../cluster/net.js';
+import {
+  deleteNamespace,
+  sharedKubeConfig,
+  sharedKubeconfigPath,
+  uniqueName,
+  uniqueNamespace,
+} from '../cluster/shared.js';
+import { startTestRegistry, type TestRegistry } from '../registry/registry.js';
+import { profileApi } from '../../src/webhook/profile-api.js';
+import { startWebhook, type RunningWebhook } from '../../src/webhook/run.js';
+
+jest.setTimeout(180_000);
+const run = promisify(execFile);
+
+const kc = sharedKubeConfig();
+const core = kc.makeApiClient(CoreV1Api);
+const admission = kc.makeApiClient(AdmissionregistrationV1Api);
+const custom = kc.makeApiClient(CustomObjectsApi);
+const id = uniqueName('pfwh');
+const TEST_LABEL = 'podfence-test/webhook';
+const mwcName = `${id}-mutate`;
+const vapName = `${id}-sandbox-required`;
+const web = `${id}-web`;
+const batch = `${id}-batch`;
+const other = `${id}-other`;
+const user = { username: 'puller', password: 'secret-pw' };
+
+let webhook: RunningWebhook | undefined;
+let operatorNs: string;
+let shop: string; // opted in (profile web)
+let plain: string; // not opted in
+let vapOnly: string; // opted in for the validating policy only (the mutating webhook does not match it)
+let pub: TestRegistry;
+let priv: TestRegistry;
+let images: { pub: string; priv: string };
+
+const profile = (name: string, spec: object) => ({
+  apiVersion: 'podfence.dev/v1alpha1',
+  kind: 'SandboxProfile',
+  metadata: { name },
+  spec,
+});
+
+function podBody(name: string, spec: Partial<V1Pod['spec']> = {}, annotations?: Record<string, string>): V1Pod {
+  return {
+    metadata: { name, ...(annotations ? { annotations } : {}) },
+    spec: { containers: [{ name: 'app', image: 'registry.invalid/app:1', command: ['/bin/app'] }], ...spec },
+  };
+}
+
+async function createPod(namespace: string, body: V1Pod): Promise<V1Pod> {
+  return core.createNamespacedPod({ namespace, body });
+}
+
+async function denial(namespace: string, body: V1Pod): Promise<string> {
+  const err = await core.createNamespacedPod({ namespace, body }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!err) throw new Error(`pod ${body.metadata?.name} was admitted`);
+  return errorText(err);
+}
+
+beforeAll(async () => {
+  [pub, priv] = await Promise.all([startTestRegistry(), startTestRegistry({ tls: true, auth: user })]);
+  images = {
+    pub: (await pub.push('tools/server', 'v1', { entrypoint: ['/bin/server', '--home=$HOME'], cmd: ['run'] })).ref,
+    priv: (await priv.push('team/worker', 'v2', { entrypoint: [], cmd: ['/worker', 'go'] })).ref,
+  };
+
+  operatorNs = await uniqueNamespace('pf-operator');
+  shop = await uniqueNamespace('pf-shop', { [TEST_LABEL]: id, 'podfence.dev/profile': web });
+  plain = await uniqueNamespace('pf-plain', { [TEST_LABEL]: id });
+  vapOnly = await uniqueNamespace('pf-vap', { [`${TEST_LABEL}-vap`]: id, 'podfence.dev/profile': web });
+
+  for (const body of [
+    profile(web, {
+      preset: 'network-server',
+      capabilities: { keep: ['NET_BIND_SERVICE'] },
+      landlock: { readOnly: ['/etc'], readWrite: ['/tmp'], trustVolumes: true },
+      allowOverrideTo: [batch],
+    }),
+    profile(batch, { preset: 'computation' }),
+    profile(other, { preset: 'computation' }),
+  ]) {
+    await custom.createClusterCustomObject({
+      group: 'podfence.dev',
+      version: 'v1alpha1',
+      plural: 'sandboxprofiles',
+      body,
+    });
+  }
+
+  // The canonical manifests from deploy/webhook, renamed and narrowed to this run's namespaces.
+  const port = await freePort();
+  const mwc = parse(readFileSync('deploy/webhook/mutating-webhook.yaml', 'utf8')) as {
+    metadata: { name: string };
+    webhooks: { clientConfig: object; namespaceSelector: { matchExpressions: object[]; matchLabels?: object } }[];
+  };
+  mwc.metadata.name = mwcName;
+  for (const w of mwc.webhooks) {
+    w.clientConfig = { url: `https://127.0.0.1:${port}/mutate` };
+    w.namespaceSelector = {
+      matchLabels: { [TEST_LABEL]: id },
+      matchExpressions: [{ key: 'podfence.dev/profile', operator: 'Exists' }],
+    };
+  }
+  await admission.createMutatingWebhookConfiguration({ body: mwc as never });
+
+  const [policyDoc, bindingDoc] = parseAllDocuments(readFileSync('deploy/webhook/validating-policy.yaml', 'utf8')).map(
+    (d) => d.toJS() as Record<string, unknown>,
+  );
+  const policy = policyDoc as unknown as V1ValidatingAdmissionPolicy;
+  policy.metadata!.name = vapName;
+  const binding = bindingDoc as unknown as V1ValidatingAdmissionPolicyBinding;
+  binding.metadata!.name = vapName;
+  binding.spec!.policyName = vapName;
+  binding.spec!.matchResources = {
+    namespaceSelector: {
+      matchExpressions: [
+        { key: 'podfence.dev/profile', operator: 'Exists' },
+        { key: TEST_LABEL, operator: 'In', values: [id] },
+      ],
+    },
+  };
+  const vapOnlyBinding: V1ValidatingAdmissionPolicyBinding = {
+    ...binding,
+    metadata: { name: `${vapName}-only` },
+    spec: { ...binding.spec, matchResources: { namespaceSelector: { matchLabels: { [`${TEST_LABEL}-vap`]: id } } } },
+  };
+  await admission.createValidatingAdmissionPolicy({ body: policy });
+  await admission.createValidatingAdmissionPolicyBinding({ body: binding });
+  await admission.createValidatingAdmissionPolicyBinding({ body: vapOnlyBinding });
+
+  webhook = await startWebhook({
+    kubeConfig: kc,
+    namespace: operatorNs,
+    log: pino({ level: process.env.LOG_LEVEL ?? 'silent' }),
+    metrics: new Registry(),
+    profileApi,
+    port,
+    host: '127.0.0.1',
+    policy: { onWeakening: 'deny', onUnresolvedEntrypoint: 'deny', initImage: 'localhost/podfence/init:dev' },
+    registry: { plainHttp: [pub.hostPort], ca: priv.caPem, timeoutMs: 5000 },
+    certs: {
+      kind: 'self-managed',
+      secretName: 'podfence-webhook-tls',
+      serviceName: 'podfence-webhook',
+      mutatingWebhooks: [mwcName],
+      ipAddresses: ['127.0.0.1'],
+    },
+  });
+
+  // The apiserver picks up configurations asynchronously: wait until a dry run comes back mutated.
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const p = await core
+      .createNamespacedPod({ namespace: shop, body: podBody(uniqueName('probe')), dryRun: 'All' })
+      .catch(() => undefined);
+    if (p?.metadata?.annotations?.['podfence.dev/applied']) break;
+    if (Date.now() > deadline) throw new Error('the apiserver never called the podfence webhook');
+    await new Promise((r) => setTimeout(r, 250));
+  }
+});
+
+afterAll(async () => {
+  await admission.deleteMutatingWebhookConfiguration({ name: mwcName }).catch(() => undefined);
+  await admission.deleteValidatingAdmissionPolicyBinding({ name: vapName }).catch(() => undefined);
+  await admission.deleteValidatingAdmissionPolicyBinding({ name: `${vapName}-only` }).catch(() => undefined);
+  await admission.deleteValidatingAdmissionPolicy({ name: vapName }).catch(() => undefined);
+  await webhook?.stop();
+  for (const name of [web, batch, other]) {
+    await custom
+      .deleteClusterCustomObject({ group: 'podfence.dev', version: 'v1alpha1', plural: 'sandboxprofiles', name })
+      .catch(() => undefined);
+  }
+  for (const ns of [shop, plain, vapOnly, operatorNs]) if (ns) await deleteNamespace(ns);
+  await Promise.all([pub?.stop(), priv?.stop()]);
+});
+
+test('the CA and certificate live in a Secret of the operator namespace; caBundle was patched', async () => {
+  const secret = await core.readNamespacedSecret({ name: 'podfence-webhook-tls', namespace: operatorNs });
+  expect(Object.keys(secret.data ?? {}).sort()).toEqual(['ca.crt', 'ca.key', 'tls.crt', 'tls.key']);
+  const cfg = await admission.readMutatingWebhookConfiguration({ name: mwcName });
+  expect(cfg.webhooks![0]!.clientConfig.caBundle).toBe(secret.data!['ca.crt']);
+});
+
+test('the validating policy type-checks', async () => {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const p = await admission.readValidatingAdmissionPolicy({ name: vapName });
+    if (p.status?.typeChecking) {
+      expect(p.status.typeChecking.expressionWarnings ?? []).toEqual([]);
+      return;
+    }
+    if (Date.now() > deadline) throw new Error('no typeChecking status');
+    await new Promise((r) => setTimeout(r, 250));
+  }
+});
+
+test('kubectl: a pod in an opted-in namespace comes back sandboxed, with warnings printed', async () => {
+  const file = join(tmpdir(), `${id}-pod.yaml`);
+  const name = uniqueName('kubectl');
+  writeFileSync(
+    file,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name, namespace: shop },
+      spec: {
+        containers: [
+          {
+            name: 'app',
+            image: 'r.invalid/app:1',
+            command: ['/bin/app'],
+            args: ['--port', '80'],
+            volumeMounts: [{ name: 'data', mountPath: '/data' }],
+          },
+        ],
+        volumes: [{ name: 'data', emptyDir: {} }],
+      },
+    }),
+  );
+  const out = await run(binary('kubectl'), ['--kubeconfig', sharedKubeconfigPath(), 'create', '-f', file]);
+  expect(out.stderr).toMatch(/Warning: SandboxProfile ".*-web" is not Ready: the pod stays Pending/);
+  const pod = await core.readNamespacedPod({ name, namespace: shop });
+  const spec = pod.spec!;
+  expect(pod.metadata!.annotations!['podfence.dev/applied']).toMatch(new RegExp(`^${web}@[0-9a-f]{16}$`));
+  expect(spec.securityContext).toMatchObject({
+    runAsUser: 65534,
+    runAsGroup: 65534,
+    runAsNonRoot: true,
+    seccompProfile: {
+      type: 'Localhost',
+      localhostProfile: expect.stringMatching(new RegExp(`^podfence/${web}-[0-9a-f]{16}\\.json$`)),
+    },
+  });
+  expect(spec.initContainers!.map((c) => [c.name, c.image, c.command])).toEqual([
+    ['podfence-init', 'localhost/podfence/init:dev', ['/podfence-init', 'install', '/podfence']],
+  ]);
+  const c = spec.containers[0]!;
+  expect(c.command![0]).toBe('/podfence/podfence-init');
+  expect(c.command!.join(' ')).toContain('--rw /data');
+  expect(c.command!.slice(-4)).toEqual(['--', '/bin/app', '--port', '80']);
+  expect(c.args).toBeUndefined();
+  expect(c.securityContext).toMatchObject({
+    allowPrivilegeEscalation: false,
+    privileged: false,
+    capabilities: { drop: ['ALL'], add: ['NET_BIND_SERVICE'] },
+  });
+  expect(c.volumeMounts).toContainEqual({ name: 'podfence-init', mountPath: '/podfence', readOnly: true });
+  const hash = spec.securityContext!.seccompProfile!.localhostProfile!.match(/-([0-9a-f]{16})\.json$/)![1];
+  expect(spec.affinity!.nodeAffinity!.requiredDuringSchedulingIgnoredDuringExecution!.nodeSelectorTerms).toEqual([
+    { matchExpressions: [{ key: `seccomp.podfence.dev/${hash}`, operator: 'Exists' }] },
+  ]);
+});
+
+test('a namespace without the label is never touched', async () => {
+  const pod = await createPod(plain, podBody(uniqueName('plain')));
+  expect(pod.metadata?.annotations?.['podfence.dev/applied']).toBeUndefined();
+  expect(pod.spec!.containers[0]!.command).toEqual(['/bin/app']);
+  expect(pod.spec!.initContainers).toBeUndefined();
+});
+
+test('per-container override to an allowed profile; a disallowed one is denied', async () => {
+  const pod = await createPod(
+    shop,
+    podBody(
+      uniqueName('ovr'),
+      {
+        containers: [
+          { name: 'app', image: 'x', command: ['/a'] },
+          { name: 'job', image: 'x', command: ['/j'] },
+        ],
+      },
+      {
+        [`podfence.dev/profile.job`]: batch,
+      },
+    ),
+  );
+  expect(pod.spec!.containers[1]!.securityContext!.seccompProfile!.localhostProfile).toMatch(
+    new RegExp(`^podfence/${batch}-`),
+  );
+  expect(await denial(shop, podBody(uniqueName('ovr'), {}, { 'podfence.dev/profile': other }))).toContain(
+    `asks for SandboxProfile "${other}", but the namespace's profile "${web}" does not list it in spec.allowOverrideTo`,
+  );
+});
+
+test.each([
+  ['hostNetwork', { hostNetwork: true }, 'hostNetwork: true is not allowed'],
+  ['hostPID', { hostPID: true }, 'hostPID: true is not allowed'],
+  ['hostIPC', { hostIPC: true }, 'hostIPC: true is not allowed'],
+  [
+    'hostPath',
+    {
+      volumes: [{ name: 'root', hostPath: { path: '/' } }],
+      containers: [{ name: 'app', image: 'x', command: ['/a'], volumeMounts: [{ name: 'root', mountPath: '/host' }] }],
+    },
+    'hostPath volume "root" is not allowed',
+  ],
+  [
+    'mount over /podfence',
+    {
+      volumes: [{ name: 'fake', emptyDir: {} }],
+      containers: [
+        { name: 'app', image: 'x', command: ['/a'], volumeMounts: [{ name: 'fake', mountPath: '/podfence' }] },
+      ],
+    },
+    `container "app" mounts volume "fake" at /podfence, over podfence's /podfence`,
+  ],
+  [
+    'privileged',
+    { containers: [{ name: 'app', image: 'x', command: ['/a'], securityContext: { privileged: true } }] },
+    'privileged: true would weaken',
+  ],
+  [
+    'root',
+    { containers: [{ name: 'app', image: 'x', command: ['/a'], securityContext: { runAsUser: 0 } }] },
+    'runAsUser: 0 would weaken',
+  ],
+  [
+    'capabilities',
+    {
+      containers: [
+        { name: 'app', image: 'x', command: ['/a'], securityContext: { capabilities: { add: ['SYS_ADMIN'] } } },
+      ],
+    },
+    "capabilities.add: [SYS_ADMIN] beyond the profile's keep list",
+  ],
+  [
+    'unconfined seccomp',
+    { securityContext: { seccompProfile: { type: 'Unconfined' } } },
+    'pod securityContext: seccompProfile: Unconfined would weaken',
+  ],
+])('escape denied: %s', async (_what, spec, message) => {
+  const text = await denial(shop, podBody(uniqueName('esc'), spec as Partial<V1Pod['spec']>));
+  expect(text).toContain('admission webhook "pods.podfence.dev" denied the request');
+  expect(text).toContain(message);
+});
+
+test('registry: entrypoints from a public image, and from a private one through imagePullSecrets', async () => {
+  const pod = await createPod(shop, podBody(uniqueName('pub'), { containers: [{ name: 'srv', image: images.pub }] }));
+  const cmd = pod.spec!.containers[0]!.command!;
+  expect(cmd.slice(cmd.indexOf('--') + 1)).toEqual(['/bin/server', '--home=$$HOME', 'run']);
+
+  const auth = Buffer.from(`${user.username}:${user.password}`).toString('base64');
+  await core.createNamespacedSecret({
+    namespace: shop,
+    body: {
+      metadata: { name: 'pull' },
+      type: 'kubernetes.io/dockerconfigjson',
+      data: {
+        '.dockerconfigjson': Buffer.from(JSON.stringify({ auths: { [priv.hostPort]: { auth } } })).toString('base64'),
+      },
+    },
+  });
+  const withSecret = await createPod(
+    shop,
+    podBody(uniqueName('priv'), {
+      imagePullSecrets: [{ name: 'pull' }],
+      containers: [{ name: 'w', image: images.priv, args: ['--fast'] }],
+    }),
+  );
+  const wcmd = withSecret.spec!.containers[0]!.command!;
+  // args without command: image ENTRYPOINT (empty) + args, as the kubelet would run it.
+  expect(wcmd.slice(wcmd.indexOf('--') + 1)).toEqual(['--fast']);
+
+  // Through the service account's imagePullSecrets.
+  await core.createNamespacedServiceAccount({
+    namespace: shop,
+    body: { metadata: { name: 'puller' }, imagePullSecrets: [{ name: 'pull' }] },
+  });
+  const viaSa = await createPod(
+    shop,
+    podBody(uniqueName('sa'), {
+      serviceAccountName: 'puller',
+      automountServiceAccountToken: false,
+      containers: [{ name: 'w', image: images.priv }],
+    }),
+  );
+  const scmd = viaSa.spec!.containers[0]!.command!;
+  expect(scmd.slice(scmd.indexOf('--') + 1)).toEqual(['/worker', 'go']);
+});
+
+test('registry: an image whose entrypoint cannot be read is denied with a message to set command', async () => {
+  const noSecret = await denial(
+    shop,
+    podBody(uniqueName('nosecret'), { containers: [{ name: 'w', image: `${priv.hostPort}/team/worker:v3` }] }),
+  );
+  expect(noSecret).toContain('podfence could not read the entrypoint of image');
+  expect(noSecret).toContain('set "command"');
+  const missing = await denial(
+    shop,
+    podBody(uniqueName('missing'), { containers: [{ name: 'w', image: `${pub.hostPort}/nope/none:1` }] }),
+  );
+  expect(missing).toMatch(/manifest 1 not found.*set "command"/);
+});
+
+test('kubectl debug: an ephemeral container gets the security context', async () => {
+  const name = uniqueName('eph');
+  await createPod(shop, podBody(name));
+  const pod = await core.readNamespacedPod({ name, namespace: shop });
+  pod.spec!.ephemeralContainers = [{ name: 'debug', image: 'busybox', command: ['sh'] }];
+  const updated = await core.replaceNamespacedPodEphemeralcontainers({ name, namespace: shop, body: pod });
+  const eph = updated.spec!.ephemeralContainers![0]!;
+  expect(eph.command).toEqual(['sh']);
+  expect(eph.securityContext).toMatchObject({
+    allowPrivilegeEscalation: false,
+    runAsNonRoot: true,
+    capabilities: { drop: ['ALL'] },
+    seccompProfile: { type: 'Localhost' },
+  });
+});
+
+test('validating policy: an unsandboxed pod is refused even when no webhook mutated it', async () => {
+  const text = await denial(vapOnly, podBody(uniqueName('bare')));
+  expect(text).toMatch(
+    /ValidatingAdmissionPolicy .*denied request: podfence: pod lacks the podfence.dev\/applied annotation/,
+  );
+});
+
+test('validating policy: a sandboxed pod cannot lose its sandbox on UPDATE', async () => {
+  const name = uniqueName('upd');
+  await createPod(shop, podBody(name));
+  const err = await core
+    .patchNamespacedPod({
+      name,
+      namespace: shop,
+      body: [{ op: 'remove', path: '/metadata/annotations/podfence.dev~1applied' }],
+    })
+    .then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+  expect(errorText(err)).toContain('pod lacks the podfence.dev/applied annotation');
+  // Unrelated updates still work.
+  await core.patchNamespacedPod({
+    name,
+    namespace: shop,
+    body: [{ op: 'add', path: '/metadata/labels', value: { a: 'b' } }],
+  });
+});
+
+test('with the webhook stopped, pod creation in an opted-in namespace is refused', async () => {
+  await webhook!.stop();
+  webhook = undefined;
+  const text = await denial(shop, podBody(uniqueName('down')));
+  expect(text).toMatch(/failed calling webhook "pods.podfence.dev"/);
+  // Unlabelled namespaces do not depend on the webhook.
+  await createPod(plain, podBody(uniqueName('still')));
+});
