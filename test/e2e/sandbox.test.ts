@@ -4,7 +4,7 @@
 // which must be able to do what the sandboxed pod cannot, so no assertion passes for a reason other than podfence.
 // Needs root. PODFENCE_E2E=0 skips the suite (say so when reporting).
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -245,6 +245,27 @@ d('podfence on a real node (kubelet + containerd + runc)', () => {
     const ctl = admitted.control!;
     expect(ctl.metadata?.annotations?.[APPLIED_ANNOTATION]).toBeUndefined();
     expect(ctl.spec?.containers[0]?.command?.[0]).toBe('/bin/probe');
+  });
+
+  test("the node agent wrote each profile's seccomp file into the real kubelet's seccomp directory", async () => {
+    const api = kc.makeApiClient(CustomObjectsApi);
+    for (const name of Object.values(PROFILES)) {
+      const p = (await api.getClusterCustomObject({
+        group: 'podfence.dev',
+        version: 'v1alpha1',
+        plural: 'sandboxprofiles',
+        name,
+      })) as { status?: { seccompProfilePath?: string } };
+      const rel = p.status?.seccompProfilePath ?? '';
+      expect(rel).toMatch(new RegExp(`^podfence/${name}-[0-9a-f]{16}\\.json$`));
+      expect(existsSync(join(stack.node.paths.seccompDir, rel))).toBe(true);
+    }
+    // And the sandboxed pod references that very file.
+    const sb = admitted.sandboxed!;
+    const localhost =
+      sb.spec?.securityContext?.seccompProfile?.localhostProfile ??
+      sb.spec?.containers[0]?.securityContext?.seccompProfile?.localhostProfile;
+    expect(localhost).toMatch(new RegExp(`^podfence/${PROFILES.sandboxed}-`));
   });
 
   test('identity: uid/gid 65534, NoNewPrivs 1, capabilities only the kept one, seccomp filter mode (control: root, unconfined)', () => {
