@@ -79,12 +79,7 @@ const READY_TIMEOUT_MS = 90_000;
 /** Starts a cluster and waits until it serves (`/readyz`; with controllers, until they are healthy too). */
 export async function startCluster(opts: ClusterOptions = {}): Promise<TestCluster> {
   const withControllers = opts.withControllers ?? false;
-  const ownDir = opts.dir === undefined;
-  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'podfence-cluster-'));
-  const pkiDir = join(dir, 'pki');
-  const logDir = join(dir, 'logs');
-  for (const d of [pkiDir, logDir]) mkdirSync(d, { recursive: true });
-  // Resolve every binary first: a missing one fails before anything starts.
+  // Resolve every binary first: a missing one fails before anything is created or started.
   const bins = {
     etcd: binary('etcd'),
     apiserver: binary('kube-apiserver'),
@@ -92,6 +87,11 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
       ? { kcm: binary('kube-controller-manager'), scheduler: binary('kube-scheduler') }
       : { kcm: '', scheduler: '' }),
   };
+  const ownDir = opts.dir === undefined;
+  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'podfence-cluster-'));
+  const pkiDir = join(dir, 'pki');
+  const logDir = join(dir, 'logs');
+  for (const d of [pkiDir, logDir]) mkdirSync(d, { recursive: true });
 
   const procs: ManagedProcess[] = [];
   const tied = !opts.detach;
