@@ -91,6 +91,7 @@ done_count=0
 log "downloading Go modules (cached in $GOMODCACHE)"
 (cd "$here/tools" && "$GO" mod download) || fail "go mod download failed for test/cluster/tools (is the Go module proxy reachable?)"
 (cd "$here/tools/etcd" && "$GO" mod download) || fail "go mod download failed for test/cluster/tools/etcd"
+log "    modules ready in $((SECONDS - start_all)) s"
 for c in "${missing[@]}"; do
   case "$c" in
     etcd) build_one etcd "$here/tools/etcd" go.etcd.io/etcd/server/v3 "$etcd_ldflags" ;;
