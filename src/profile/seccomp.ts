@@ -54,6 +54,78 @@ const PERSONALITIES = [0x0, 0x8, 0x20000, 0xffffffff];
 
 const COMPAT32 = new Set(COMPAT32_SYSCALLS);
 
+/** A user rule that cannot be compiled exactly (validateProfile turns it into a field error). */
+export class SeccompRuleError extends Error {
+  constructor(
+    readonly rule: number,
+    message: string,
+  ) {
+    super(`spec.seccomp.rules[${rule}]: ${message}`);
+  }
+}
+
+const ociArg = (a: { index: number; op: string; value: number; valueTwo?: number | undefined }): OciSeccompArg => ({
+  index: a.index,
+  value: a.value,
+  ...(a.valueTwo !== undefined ? { valueTwo: a.valueTwo } : {}),
+  op: `SCMP_CMP_${a.op}`,
+});
+
+const NEGATED: Record<string, string> = {
+  SCMP_CMP_EQ: 'SCMP_CMP_NE',
+  SCMP_CMP_NE: 'SCMP_CMP_EQ',
+  SCMP_CMP_LT: 'SCMP_CMP_GE',
+  SCMP_CMP_GE: 'SCMP_CMP_LT',
+  SCMP_CMP_LE: 'SCMP_CMP_GT',
+  SCMP_CMP_GT: 'SCMP_CMP_LE',
+};
+
+/** not(c), or null when c can never hold (so its negation always does). */
+function negate(c: OciSeccompArg, name: string, rule: number): OciSeccompArg | null {
+  const op = NEGATED[c.op];
+  if (op) return { index: c.index, value: c.value, op };
+  // MASKED_EQ(mask, v): only single-bit masks have a MASKED_EQ negation.
+  const mask = c.value;
+  const v = c.valueTwo ?? 0;
+  if ((v & mask) !== v) return null;
+  if (mask > 0 && Number.isSafeInteger(mask) && (mask & (mask - 1)) === 0 && mask <= 2 ** 30) {
+    return { index: c.index, value: mask, valueTwo: v === 0 ? mask : 0, op: 'SCMP_CMP_MASKED_EQ' };
+  }
+  throw new SeccompRuleError(
+    rule,
+    `a MASKED_EQ condition on ${name}, which the profile allows, needs a single-bit mask (it is compiled as the ` +
+      'allow rule with the negated condition); use several rules, or deny the syscall and allow it back by a rule',
+  );
+}
+
+/**
+ * The allow alternatives of a syscall, minus what a deny rule with conditions `args` matches:
+ * A and not(c1 and ... and cn) = (A and not c1) or ... or (A and not cn).
+ */
+function narrow(alts: OciSeccompArg[][], args: OciSeccompArg[], name: string, rule: number): OciSeccompArg[][] {
+  const out: OciSeccompArg[][] = [];
+  for (const a of alts) {
+    for (const c of args) {
+      const n = negate(c, name, rule);
+      if (n === null) {
+        out.push(a);
+        continue;
+      }
+      const same = a.find((x) => x.index === n.index);
+      if (same && JSON.stringify(same) === JSON.stringify(n)) out.push(a);
+      else if (same) {
+        // runc ORs two conditions on one index, which would widen the rule instead of narrowing it.
+        throw new SeccompRuleError(
+          rule,
+          `its condition on argument ${n.index} of ${name} overlaps podfence's own rule for ${name} on that argument`,
+        );
+      } else out.push([...a, n]);
+    }
+  }
+  // Duplicates (e.g. a condition that was already there) would only repeat entries.
+  return [...new Map(out.map((a) => [JSON.stringify(a), a])).values()];
+}
+
 /** The OCI seccomp structure of a resolved profile (exported for tests and `podfence compile`). */
 export function seccompFor(r: ResolvedProfile): OciSeccomp {
   const audit = r.mode === 'audit';
@@ -70,25 +142,52 @@ export function seccompFor(r: ResolvedProfile): OciSeccomp {
   const actionOf = (a: 'allow' | 'errno' | 'kill' | 'log', ret: number) =>
     a === 'allow' ? { action: 'SCMP_ACT_ALLOW' } : a === 'log' ? { action: 'SCMP_ACT_LOG' } : denyAction(a, ret);
 
-  const syscalls: OciSeccompSyscall[] = [{ names: forArch(r.seccomp.allow), action: 'SCMP_ACT_ALLOW' }];
-  const allowWith = (name: string, args: OciSeccompArg[]) =>
-    syscalls.push({ names: [name], action: 'SCMP_ACT_ALLOW', args });
-
+  // Allowed syscalls as name -> alternatives (ORed), each a list of conditions (ANDed); [[]] = unconditional.
+  const allowed = new Map<string, OciSeccompArg[][]>(r.seccomp.allow.map((n) => [n, [[]]]));
   const { socket, clone, personality } = r.seccomp.conditional;
-  if (clone) allowWith('clone', [{ index: 0, value: CLONE_NS_FLAGS, valueTwo: 0, op: 'SCMP_CMP_MASKED_EQ' }]);
-  // glibc uses clone3 for threads and falls back to clone only on ENOSYS; clone3's flags can't be checked.
-  syscalls.push({ names: ['clone3'], action: 'SCMP_ACT_ERRNO', errnoRet: ENOSYS });
-  if (personality) for (const p of PERSONALITIES) allowWith('personality', [{ index: 0, value: p, op: 'SCMP_CMP_EQ' }]);
-
+  if (clone) allowed.set('clone', [[{ index: 0, value: CLONE_NS_FLAGS, valueTwo: 0, op: 'SCMP_CMP_MASKED_EQ' }]]);
+  if (personality)
+    allowed.set(
+      'personality',
+      PERSONALITIES.map((p) => [{ index: 0, value: p, op: 'SCMP_CMP_EQ' }]),
+    );
   // Conditions on one index are ORed by runc, so the family ranges are separate entries; MPTCP is ANDed in.
   const noMptcp: OciSeccompArg[] = r.seccomp.refuseMptcp ? [{ index: 2, value: IPPROTO_MPTCP, op: 'SCMP_CMP_NE' }] : [];
-  if (socket === 'unix') allowWith('socket', [{ index: 0, value: AF_UNIX, op: 'SCMP_CMP_EQ' }]);
+  if (socket === 'unix') allowed.set('socket', [[{ index: 0, value: AF_UNIX, op: 'SCMP_CMP_EQ' }]]);
   if (socket === 'inet') {
-    allowWith('socket', [{ index: 0, value: AF_ALG, op: 'SCMP_CMP_LT' }, ...noMptcp]);
-    allowWith('socket', [{ index: 0, value: AF_ALG + 1, op: 'SCMP_CMP_EQ' }, ...noMptcp]);
-    allowWith('socket', [{ index: 0, value: AF_VSOCK, op: 'SCMP_CMP_GT' }, ...noMptcp]);
+    allowed.set('socket', [
+      [{ index: 0, value: AF_ALG, op: 'SCMP_CMP_LT' }, ...noMptcp],
+      [{ index: 0, value: AF_ALG + 1, op: 'SCMP_CMP_EQ' }, ...noMptcp],
+      [{ index: 0, value: AF_VSOCK, op: 'SCMP_CMP_GT' }, ...noMptcp],
+    ]);
   }
-  if (r.seccomp.refuseMptcp) {
+
+  // User rules that deny (or log) a syscall the profile allows: libseccomp lets an allow rule win over a
+  // conditional rule of the same syscall, so the allow rule is narrowed by the negated conditions instead.
+  const userRules: OciSeccompSyscall[] = [];
+  r.seccomp.rules.forEach((rule, i) => {
+    const names = forArch(rule.names);
+    if (!names.length) return;
+    const args = (rule.args ?? []).map(ociArg);
+    if (rule.action !== 'allow') {
+      for (const name of names) {
+        const alts = allowed.get(name);
+        if (alts) allowed.set(name, narrow(alts, args, name, i));
+      }
+    }
+    userRules.push({ names, ...actionOf(rule.action, rule.errno ?? errno), ...(args.length ? { args } : {}) });
+  });
+
+  const unconditional = [...allowed].filter(([, alts]) => alts.length === 1 && alts[0]!.length === 0);
+  const syscalls: OciSeccompSyscall[] = [{ names: forArch(unconditional.map(([n]) => n)), action: 'SCMP_ACT_ALLOW' }];
+  for (const [name, alts] of [...allowed].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    if (alts.length === 1 && alts[0]!.length === 0) continue;
+    if (!forArch([name]).length) continue;
+    for (const args of alts) syscalls.push({ names: [name], action: 'SCMP_ACT_ALLOW', args });
+  }
+  // glibc uses clone3 for threads and falls back to clone only on ENOSYS; clone3's flags can't be checked.
+  syscalls.push({ names: ['clone3'], action: 'SCMP_ACT_ERRNO', errnoRet: ENOSYS });
+  if (r.seccomp.refuseMptcp && socket === 'inet') {
     // An explicit errno (not the default action, which may be kill): Go then falls back to plain TCP.
     syscalls.push({
       names: ['socket'],
@@ -96,25 +195,7 @@ export function seccompFor(r: ResolvedProfile): OciSeccomp {
       args: [{ index: 2, value: IPPROTO_MPTCP, op: 'SCMP_CMP_EQ' }],
     });
   }
-
-  for (const rule of r.seccomp.rules) {
-    const names = forArch(rule.names);
-    if (!names.length) continue;
-    syscalls.push({
-      names,
-      ...actionOf(rule.action, rule.errno ?? errno),
-      ...(rule.args?.length
-        ? {
-            args: rule.args.map((a) => ({
-              index: a.index,
-              value: a.value,
-              ...(a.valueTwo !== undefined ? { valueTwo: a.valueTwo } : {}),
-              op: `SCMP_CMP_${a.op}`,
-            })),
-          }
-        : {}),
-    });
-  }
+  syscalls.push(...userRules);
 
   // Explicit, so they stay denied even when the default action is `log`.
   syscalls.push({

@@ -1,5 +1,7 @@
 import type { z } from 'zod';
 import { ARCHITECTURES, SandboxProfileSchema, type Architecture, type SandboxProfile } from './schema.js';
+import { resolveProfile } from './resolve.js';
+import { SeccompRuleError, seccompFor } from './seccomp.js';
 import { ALWAYS_ALLOWED_SET, ALWAYS_DENIED_SET, knownOn } from './syscalls.js';
 
 export interface FieldError {
@@ -93,6 +95,16 @@ export function validateProfile(obj: unknown): ValidationResult {
   if (!parsed.success) return { ok: false, errors: zodErrors(parsed.error) };
   const errors = crossFieldErrors(parsed.data);
   if (errors.length) return { ok: false, errors };
+  // Rules that cannot be compiled exactly are the profile's error, not a compile-time surprise.
+  try {
+    seccompFor(resolveProfile(parsed.data));
+  } catch (err) {
+    if (!(err instanceof SeccompRuleError)) throw err;
+    return {
+      ok: false,
+      errors: [{ path: `spec.seccomp.rules[${err.rule}]`, message: err.message.replace(/^[^:]+: /, '') }],
+    };
+  }
   return { ok: true, profile: parsed.data };
 }
 

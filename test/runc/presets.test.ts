@@ -151,3 +151,24 @@ suite('defaultAction kill', () => {
     }
   });
 });
+
+suite('user rules with argument conditions', () => {
+  test('an errno rule narrows a syscall the preset allows (kill(pid, 0) refused, other signals pass)', () => {
+    const seccomp = compiled({
+      preset: 'network-server',
+      seccomp: { rules: [{ names: ['kill'], action: 'errno', errno: 13, args: [{ index: 1, op: 'EQ', value: 0 }] }] },
+    });
+    const script = String.raw`
+import os, signal, errno
+signal.signal(signal.SIGUSR1, lambda *a: None)
+def k(sig):
+    try:
+        os.kill(os.getpid(), sig); return 'OK'
+    except OSError as e:
+        return errno.errorcode[e.errno]
+print(k(0), k(signal.SIGUSR1))
+`;
+    expect(ok(runInContainer(['/usr/bin/python3', '-c', script], seccomp)).trim()).toBe('EACCES OK');
+    expect(ok(runInContainer(['/usr/bin/python3', '-c', script], undefined)).trim()).toBe('OK OK');
+  });
+});

@@ -191,6 +191,72 @@ describe('compileSeccomp', () => {
     expect(allowed(seccomp({ seccomp: { architectures: ['aarch64'] } })).has('arch_prctl')).toBe(false);
   });
 
+  test('a deny rule with conditions narrows the allow rule of that syscall (libseccomp lets allow win)', () => {
+    const s = seccomp({
+      preset: 'network-server',
+      seccomp: { rules: [{ names: ['kill'], action: 'errno', errno: 13, args: [{ index: 1, op: 'EQ', value: 0 }] }] },
+    });
+    expect(allowed(s).has('kill')).toBe(false);
+    expect(rulesFor(s, 'kill')).toEqual([
+      { names: ['kill'], action: 'SCMP_ACT_ALLOW', args: [{ index: 1, op: 'SCMP_CMP_NE', value: 0 }] },
+      { names: ['kill'], action: 'SCMP_ACT_ERRNO', errnoRet: 13, args: [{ index: 1, op: 'SCMP_CMP_EQ', value: 0 }] },
+    ]);
+    // Two conditions: allowed when either does not hold.
+    const two = seccomp({
+      seccomp: {
+        rules: [
+          {
+            names: ['kill'],
+            action: 'kill',
+            args: [
+              { index: 0, op: 'GT', value: 1 },
+              { index: 1, op: 'LE', value: 9 },
+            ],
+          },
+        ],
+      },
+    });
+    expect(
+      rulesFor(two, 'kill')
+        .filter((r) => r.action === 'SCMP_ACT_ALLOW')
+        .map((r) => r.args),
+    ).toEqual([[{ index: 0, op: 'SCMP_CMP_LE', value: 1 }], [{ index: 1, op: 'SCMP_CMP_GT', value: 9 }]]);
+    // Without conditions: the syscall leaves the allow-list.
+    const all = seccomp({ seccomp: { rules: [{ names: ['kill'], action: 'errno' }] } });
+    expect(rulesFor(all, 'kill')).toEqual([{ names: ['kill'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }]);
+    // The documented MPTCP rule on top of podfence's own: merged, no duplicate conditions.
+    const doc = seccomp({
+      preset: 'network-server',
+      landlock: { tcp: {} },
+      seccomp: { rules: [{ names: ['socket'], action: 'errno', args: [{ index: 2, op: 'EQ', value: 262 }] }] },
+    });
+    for (const r of rulesFor(doc, 'socket').filter((r) => r.action === 'SCMP_ACT_ALLOW'))
+      expect(r.args).toHaveLength(2);
+  });
+
+  test('rules that cannot be narrowed exactly are field errors', () => {
+    const v = (rules: unknown) =>
+      validateProfile({
+        apiVersion: 'podfence.dev/v1alpha1',
+        kind: 'SandboxProfile',
+        metadata: { name: 'x' },
+        spec: { seccomp: { rules } },
+      });
+    expect(
+      v([{ names: ['read'], action: 'errno', args: [{ index: 2, op: 'MASKED_EQ', value: 3, valueTwo: 1 }] }]),
+    ).toEqual({
+      ok: false,
+      errors: [{ path: 'spec.seccomp.rules[0]', message: expect.stringMatching(/single-bit mask/) }],
+    });
+    expect(v([{ names: ['socket'], action: 'errno', args: [{ index: 0, op: 'EQ', value: 2 }] }])).toEqual({
+      ok: false,
+      errors: [{ path: 'spec.seccomp.rules[0]', message: expect.stringMatching(/argument 0 of socket overlaps/) }],
+    });
+    expect(
+      v([{ names: ['read'], action: 'errno', args: [{ index: 0, op: 'MASKED_EQ', value: 4, valueTwo: 4 }] }]).ok,
+    ).toBe(true);
+  });
+
   test('property: no spec can make an always-denied syscall allowed', () => {
     const denied = new Set(ALWAYS_DENIED);
     fc.assert(
