@@ -39,8 +39,9 @@ const expected = (name: string, spec: object) => {
 };
 
 describe('watches recover from an apiserver restart', () => {
-  const kubeletRoot = mkdtempSync(join(tmpdir(), 'podfence-kubelet-'));
-  const seccompDir = join(kubeletRoot, 'seccomp', 'podfence');
+  // Made in beforeAll: describe bodies also run for suites that end up skipped, and would leak directories.
+  let kubeletRoot = '';
+  let seccompDir = '';
   const nodeName = 'restart-node';
   const profileName = 'restart';
   const specV1 = { preset: 'computation' };
@@ -74,6 +75,8 @@ describe('watches recover from an apiserver restart', () => {
   const files = () => (existsSync(seccompDir) ? readdirSync(seccompDir).sort() : []);
 
   beforeAll(async () => {
+    kubeletRoot = mkdtempSync(join(tmpdir(), 'podfence-kubelet-'));
+    seccompDir = join(kubeletRoot, 'seccomp', 'podfence');
     cluster = await startCluster({ withControllers: false });
     const crdDir = join(root, 'crds');
     const crds = readdirSync(crdDir)
@@ -132,7 +135,7 @@ describe('watches recover from an apiserver restart', () => {
     await controller?.stopReconciling();
     await controller?.stopInformers();
     await cluster?.stop();
-    rmSync(kubeletRoot, { recursive: true, force: true });
+    if (kubeletRoot) rmSync(kubeletRoot, { recursive: true, force: true });
   }, 60_000);
 
   it('goes unready while the apiserver is down and converges after it is back', async () => {

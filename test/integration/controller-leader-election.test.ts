@@ -52,7 +52,7 @@ async function metrics(r: Replica): Promise<{ leader: number; reconciles: number
 describe('controller leader election (two processes)', () => {
   const lease = uniqueName('podfence-le');
   const profileName = uniqueName('le');
-  const logDir = mkdtempSync(join(tmpdir(), 'podfence-le-'));
+  let logDir = '';
   const replicas: Replica[] = [];
   let cli: string;
 
@@ -102,6 +102,7 @@ describe('controller leader election (two processes)', () => {
   const logs = () => replicas.map((r) => `--- ${r.identity} ---\n${logTail(r.proc.logPath, 15)}`).join('\n');
 
   beforeAll(async () => {
+    logDir = mkdtempSync(join(tmpdir(), 'podfence-le-'));
     cli = ensureBuilt();
     await custom.createClusterCustomObject({
       ...PROFILES,
@@ -125,7 +126,7 @@ describe('controller leader election (two processes)', () => {
       .catch(() => undefined);
     await custom.deleteClusterCustomObject({ ...PROFILES, name: profileName }).catch(() => undefined);
     await coordination.deleteNamespacedLease({ name: lease, namespace: 'default' }).catch(() => undefined);
-    rmSync(logDir, { recursive: true, force: true });
+    if (logDir) rmSync(logDir, { recursive: true, force: true });
   }, 60_000);
 
   it('only the leader reconciles; a killed leader is replaced after its lease expires; SIGTERM hands over at once', async () => {

@@ -79,9 +79,10 @@ const expected = (name: string, spec: object) => {
 describe('controller and node agent against a real apiserver', () => {
   const nodeName = uniqueName('fake-node');
   const profileName = uniqueName('web');
-  const kubeletRoot = mkdtempSync(join(tmpdir(), 'podfence-kubelet-'));
-  const seccompDir = join(kubeletRoot, 'seccomp', 'podfence');
-  const logDir = mkdtempSync(join(tmpdir(), 'podfence-agent-log-'));
+  // Made in beforeAll: describe bodies also run for suites that end up skipped, and would leak directories.
+  let kubeletRoot = '';
+  let seccompDir = '';
+  let logDir = '';
   const specV1 = { preset: 'computation' };
   const specV2 = { preset: 'computation', seccomp: { deny: ['mkdir'] } };
   const specV3 = { preset: 'computation', seccomp: { deny: ['mkdir', 'rmdir'] } };
@@ -128,6 +129,9 @@ describe('controller and node agent against a real apiserver', () => {
   };
 
   beforeAll(async () => {
+    kubeletRoot = mkdtempSync(join(tmpdir(), 'podfence-kubelet-'));
+    seccompDir = join(kubeletRoot, 'seccomp', 'podfence');
+    logDir = mkdtempSync(join(tmpdir(), 'podfence-agent-log-'));
     cli = ensureBuilt();
     probe = initBinary(logDir);
     await core.createNode({ body: { metadata: { name: nodeName, labels: { 'podfence.dev/test': 'true' } } } });
@@ -163,8 +167,8 @@ describe('controller and node agent against a real apiserver', () => {
     await custom.deleteClusterCustomObject({ ...REPORTS, name: nodeName }).catch(() => undefined);
     await core.deleteNode({ name: nodeName }).catch(() => undefined);
     if (namespace) await deleteNamespace(namespace);
-    rmSync(kubeletRoot, { recursive: true, force: true });
-    rmSync(logDir, { recursive: true, force: true });
+    if (kubeletRoot) rmSync(kubeletRoot, { recursive: true, force: true });
+    if (logDir) rmSync(logDir, { recursive: true, force: true });
   }, 60_000);
 
   it('installs the exact compiled bytes, reports them, labels the node, and goes Ready', async () => {
@@ -425,14 +429,16 @@ describe('controller and node agent against a real apiserver', () => {
 describe('a node with a Landlock ABI too low for the profile', () => {
   const nodeName = uniqueName('old-kernel');
   const profileName = uniqueName('tcp');
-  const kubeletRoot = mkdtempSync(join(tmpdir(), 'podfence-kubelet-'));
-  const logDir = mkdtempSync(join(tmpdir(), 'podfence-agent-log-'));
+  let kubeletRoot = '';
+  let logDir = '';
   const enforce = { preset: 'network-server', landlock: { tcp: { bind: [8080] } } };
   const bestEffort = { preset: 'network-server', landlock: { mode: 'best-effort', tcp: { bind: [8080] } } };
   let controller: Controller;
   let agent: ManagedProcess;
 
   beforeAll(async () => {
+    kubeletRoot = mkdtempSync(join(tmpdir(), 'podfence-kubelet-'));
+    logDir = mkdtempSync(join(tmpdir(), 'podfence-agent-log-'));
     const cli = ensureBuilt();
     const probe = join(logDir, 'probe-abi3');
     writeFileSync(probe, '#!/bin/sh\necho \'{"landlock_abi":3,"kernel":"6.1.0"}\'\n');
@@ -483,8 +489,8 @@ describe('a node with a Landlock ABI too low for the profile', () => {
     await custom.deleteClusterCustomObject({ ...PROFILES, name: profileName }).catch(() => undefined);
     await custom.deleteClusterCustomObject({ ...REPORTS, name: nodeName }).catch(() => undefined);
     await core.deleteNode({ name: nodeName }).catch(() => undefined);
-    rmSync(kubeletRoot, { recursive: true, force: true });
-    rmSync(logDir, { recursive: true, force: true });
+    if (kubeletRoot) rmSync(kubeletRoot, { recursive: true, force: true });
+    if (logDir) rmSync(logDir, { recursive: true, force: true });
   }, 60_000);
 
   it('is NodeUnsupported and unlabelled for an enforce TCP profile, Installed for best-effort', async () => {
