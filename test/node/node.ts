@@ -2,7 +2,7 @@
 // the tests need imported from local OCI archives, and the pinned kubelet, registered under its own node name.
 // start: cleanup of any leftovers -> configs -> containerd -> images -> kubelet -> Node Ready.
 // stop: kubelet, containerd, then cleanup.sh (containers, mounts, netns, bridge, cgroups, state dirs).
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync, copyFileSync, truncateSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -76,17 +76,20 @@ export function hostIP(): string {
   return '127.0.0.1';
 }
 
+/** cleanup.sh reads the layout from the environment. */
+function cleanupEnv(layout: NodeLayout): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    PODFENCE_NODE_DATA_DIR: layout.dataDir,
+    PODFENCE_NODE_RUN_DIR: layout.runDir,
+    PODFENCE_NODE_BRIDGE: layout.bridge,
+    PODFENCE_NODE_CGROUP_ROOT: layout.cgroupRoot.replace(/^\/+/, ''),
+  };
+}
+
 /** Runs cleanup.sh: safe with or without a node; removes every trace of a previous one. */
 export async function cleanupNode(layout: NodeLayout = DEFAULT_LAYOUT, all = false): Promise<void> {
-  await run('bash', [join(here, 'cleanup.sh'), ...(all ? ['--all'] : [])], {
-    env: {
-      ...process.env,
-      PODFENCE_NODE_DATA_DIR: layout.dataDir,
-      PODFENCE_NODE_RUN_DIR: layout.runDir,
-      PODFENCE_NODE_BRIDGE: layout.bridge,
-      PODFENCE_NODE_CGROUP_ROOT: layout.cgroupRoot.replace(/^\/+/, ''),
-    },
-  });
+  await run('bash', [join(here, 'cleanup.sh'), ...(all ? ['--all'] : [])], { env: cleanupEnv(layout) });
 }
 
 /** Builds (cached) the local images and returns `[name, archive]` pairs. */
@@ -157,10 +160,25 @@ export async function startNode(cluster: ClusterForNode, opts: NodeOptions = {})
   };
   const ctr = async (args: string[]) =>
     (await run('ctr', ['-a', p.containerdSocket, '-n', 'k8s.io', ...args], { maxBuffer: 16 << 20 })).stdout;
+  // Interrupted (Ctrl-C, a failing test runner) before stop(): the kubelet and containerd die with this process,
+  // but containerd's shims, the pods' mounts, netns and the bridge would stay. cleanup.sh is synchronous, so it can
+  // run in an 'exit' handler.
+  let stopped = false;
+  const onExit = () => {
+    if (stopped) return;
+    try {
+      execFileSync('bash', [join(here, 'cleanup.sh')], { env: cleanupEnv(layout), stdio: 'ignore' });
+    } catch {
+      // best effort: the next start (or `npm run demo:down`) runs it again
+    }
+  };
+  if (!opts.detach) process.on('exit', onExit);
   const stop = async () => {
     for (const proc of [...procs].reverse()) await proc.stop(15_000);
     procs.length = 0;
     await cleanupNode(layout);
+    stopped = true;
+    process.off('exit', onExit);
   };
   const awaitReady = async (proc: ManagedProcess, what: string, check: () => Promise<boolean>, timeoutMs: number) => {
     const died = proc.exited.then((code) => {

@@ -2,9 +2,6 @@
 //   node test/node/stack-cli.js demo [--keep]   cluster + node + podfence, a sandboxed pod beside a control pod
 //   node test/node/stack-cli.js up [--no-podfence]  the same stack without the pods, left running; prints KUBECONFIG
 //   node test/node/stack-cli.js down            stops whatever a previous `demo --keep` / `up` (or a killed run) left
-import { execFileSync } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadNodeModule } from './load.js';
 
 const [cmd, ...rest] = process.argv.slice(2);
@@ -15,21 +12,7 @@ try {
   if (cmd === 'demo') {
     const { runDemo } = await loadNodeModule('demo');
     const keep = rest.includes('--keep');
-    let finished = false;
-    if (!keep) {
-      // Interrupted (Ctrl-C) or failed before stopping: the control plane dies with this process, but containerd's
-      // shims, the pods' mounts, netns and bridge would stay. cleanup.sh is synchronous, so it can run at exit.
-      process.on('exit', () => {
-        if (finished) return;
-        try {
-          execFileSync('bash', [join(dirname(fileURLToPath(import.meta.url)), 'cleanup.sh')], { stdio: 'inherit' });
-        } catch {
-          // best effort; `npm run demo:down` does the same
-        }
-      });
-    }
     await runDemo({ keep, log });
-    finished = true;
   } else if (cmd === 'up') {
     const { startStack } = await loadNodeModule('stack');
     const stack = await startStack({ detach: true, log, podfence: !rest.includes('--no-podfence') });
