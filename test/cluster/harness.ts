@@ -204,6 +204,8 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
       `--service-cluster-ip-range=${SERVICE_CIDR}`,
       '--authorization-mode=Node,RBAC',
       '--allow-privileged=true',
+      // Test nodes have no DNS name: reach kubelets (logs, exec) by their InternalIP.
+      '--kubelet-preferred-address-types=InternalIP,Hostname',
       // The default plugin set of a real cluster (NamespaceLifecycle, MutatingAdmissionWebhook,
       // ValidatingAdmissionPolicy, ValidatingAdmissionWebhook, ResourceQuota, PodSecurity, ...) plus NodeRestriction.
       // Without controllers nothing creates the `default` ServiceAccount, so its admission plugin must go.
