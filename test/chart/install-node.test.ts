@@ -264,7 +264,7 @@ d('chart installed on a real node', () => {
       ]).items,
       ...getJson<{ items: Any[] }>([
         'get',
-        'clusterroles,clusterrolebindings,mutatingwebhookconfigurations,validatingwebhookconfigurations,sandboxprofiles',
+        'clusterroles,clusterrolebindings,mutatingwebhookconfigurations,validatingadmissionpolicies,validatingadmissionpolicybindings,sandboxprofiles',
         '-l',
         sel,
       ]).items,

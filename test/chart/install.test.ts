@@ -3,6 +3,7 @@
 // to podfence, the ServiceAccounts can do what each component needs and nothing more, the self-managed certificate
 // data survives `helm upgrade`, a changed value reaches the cluster, the CRD upgrade step works, `helm uninstall`
 // leaves only the CRDs, and a second install into another namespace works.
+import { execFileSync } from 'node:child_process';
 import { CHART_DIR, helm, type RunResult } from './helm.js';
 import { startChartCluster, type ChartCluster } from './cluster.js';
 
@@ -40,6 +41,19 @@ function tryPod(namespace: string): RunResult {
 }
 
 /** `resource[/name][:subresource]` as `kubectl auth can-i` takes them. */
+/**
+ * `tryPod` until `done` holds (at most ~15 s): the apiserver's admission plugins watch webhook configurations and
+ * policies, so a change takes effect a moment after the API call that made it.
+ */
+function tryPodUntil(namespace: string, done: (r: RunResult) => boolean): RunResult {
+  let r = tryPod(namespace);
+  for (let i = 0; i < 30 && !done(r); i++) {
+    execFileSync('sleep', ['0.5']);
+    r = tryPod(namespace);
+  }
+  return r;
+}
+
 function canI(as: string, verb: string, resource: string, namespace?: string): boolean {
   const [res, sub] = resource.split(':');
   const r = k.kubectl([
@@ -59,7 +73,7 @@ function leftovers(rel: string, ns: string): string[] {
   const namespaced =
     'deployments,daemonsets,services,secrets,serviceaccounts,roles,rolebindings,poddisruptionbudgets,configmaps';
   const cluster =
-    'clusterroles,clusterrolebindings,mutatingwebhookconfigurations,validatingwebhookconfigurations,sandboxprofiles';
+    'clusterroles,clusterrolebindings,mutatingwebhookconfigurations,validatingadmissionpolicies,validatingadmissionpolicybindings,sandboxprofiles';
   const sel = `app.kubernetes.io/instance=${rel}`;
   const items = [
     ...k.getJson<{ items: Any[] }>(['get', namespaced, '-n', ns, '-l', sel]).items,
@@ -103,7 +117,8 @@ describe('helm install, upgrade, uninstall on a real control plane', () => {
         'ServiceAccount/pf-podfence-controller',
         'ServiceAccount/pf-podfence-node-agent',
         'ServiceAccount/pf-podfence-webhook',
-        'ValidatingWebhookConfiguration/pf-podfence',
+        'ValidatingAdmissionPolicy/pf-podfence-sandbox-required',
+        'ValidatingAdmissionPolicyBinding/pf-podfence-sandbox-required',
       ].sort(),
     );
   });
@@ -118,7 +133,7 @@ describe('helm install, upgrade, uninstall on a real control plane', () => {
       if (label) k.kubectlOk(['label', 'namespace', ns, label, '--overwrite']);
     }
     k.kubectlOk(['label', 'namespace', NS, 'podfence.dev/profile=computation']);
-    const refused = tryPod('shop');
+    const refused = tryPodUntil('shop', (r) => r.status !== 0);
     expect(refused.status).not.toBe(0);
     expect(refused.stderr).toContain('failed calling webhook "pods.podfence.dev"');
     expect(refused.stderr).toContain('https://pf-podfence-webhook.podfence-a.svc:443/mutate');
@@ -152,9 +167,11 @@ describe('helm install, upgrade, uninstall on a real control plane', () => {
       [sa('webhook'), 'update', 'secrets', 'shop', false],
       [sa('webhook'), 'update', 'secrets/pf-podfence-webhook-tls', NS, true],
       [sa('webhook'), 'update', 'secrets/other', NS, false],
-      [sa('webhook'), 'patch', 'mutatingwebhookconfigurations/pf-podfence', undefined, true],
-      [sa('webhook'), 'patch', 'validatingwebhookconfigurations/pf-podfence', undefined, true],
-      [sa('webhook'), 'patch', 'mutatingwebhookconfigurations/someone-else', undefined, false],
+      [sa('webhook'), 'patch', 'secrets/pf-podfence-webhook-tls', NS, false],
+      [sa('webhook'), 'create', 'secrets', NS, false],
+      [sa('webhook'), 'update', 'mutatingwebhookconfigurations/pf-podfence', undefined, true],
+      [sa('webhook'), 'update', 'mutatingwebhookconfigurations/someone-else', undefined, false],
+      [sa('webhook'), 'update', 'validatingadmissionpolicies', undefined, false],
       [sa('webhook'), 'create', 'mutatingwebhookconfigurations', undefined, false],
       [sa('webhook'), 'update', 'sandboxprofiles.podfence.dev', undefined, false],
       [sa('webhook'), 'create', 'pods', 'shop', false],
@@ -173,30 +190,27 @@ describe('helm install, upgrade, uninstall on a real control plane', () => {
     expect(wrong).toEqual([]);
   });
 
-  test('the webhook ServiceAccount can really store its certificate and patch the caBundle (self-managed mode)', () => {
+  test('the webhook ServiceAccount can really store its certificate and set the caBundle (self-managed mode)', () => {
+    // As src/certs/manager.ts does it: read, then replace the whole Secret (its own labels, Helm's dropped) and
+    // the MutatingWebhookConfiguration, as the webhook's ServiceAccount.
     const ca = Buffer.from('-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n').toString('base64');
-    k.kubectlOk([
-      'patch',
-      'secret',
-      'pf-podfence-webhook-tls',
-      '-n',
-      NS,
-      `--as=${sa('webhook')}`,
-      '--type=merge',
-      '-p',
-      JSON.stringify({ data: { 'ca.crt': ca, 'tls.crt': ca, 'tls.key': Buffer.from('key').toString('base64') } }),
-    ]);
-    for (const kind of ['mutatingwebhookconfiguration', 'validatingwebhookconfiguration']) {
-      k.kubectlOk([
-        'patch',
-        kind,
-        'pf-podfence',
-        `--as=${sa('webhook')}`,
-        '--type=json',
-        '-p',
-        JSON.stringify([{ op: 'add', path: '/webhooks/0/clientConfig/caBundle', value: ca }]),
-      ]);
-    }
+    const secret = k.getJson<Any>(['get', 'secret', 'pf-podfence-webhook-tls', '-n', NS, `--as=${sa('webhook')}`]);
+    const replaced = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      type: 'Opaque',
+      metadata: {
+        name: secret.metadata.name,
+        namespace: NS,
+        resourceVersion: secret.metadata.resourceVersion,
+        labels: { 'app.kubernetes.io/managed-by': 'podfence', 'app.kubernetes.io/component': 'webhook' },
+      },
+      data: { 'ca.crt': ca, 'tls.crt': ca, 'tls.key': Buffer.from('key').toString('base64') },
+    };
+    k.kubectlOk(['replace', '-f', '-', `--as=${sa('webhook')}`], JSON.stringify(replaced));
+    const mwc = k.getJson<Any>(['get', 'mutatingwebhookconfiguration', 'pf-podfence', `--as=${sa('webhook')}`]);
+    for (const w of mwc.webhooks) w.clientConfig.caBundle = ca;
+    k.kubectlOk(['replace', '-f', '-', `--as=${sa('webhook')}`], JSON.stringify(mwc));
   });
 
   test('CRD upgrade: helm upgrade leaves CRDs alone; the documented step updates them', () => {
@@ -230,9 +244,6 @@ describe('helm install, upgrade, uninstall on a real control plane', () => {
     expect(mwc.webhooks[0]).toMatchObject({ failurePolicy: 'Ignore', timeoutSeconds: 5 });
     expect(mwc.webhooks[0].clientConfig.caBundle).toBeTruthy();
     expect(
-      k.getJson<Any>(['get', 'validatingwebhookconfiguration', 'pf-podfence']).webhooks[0].clientConfig.caBundle,
-    ).toBeTruthy();
-    expect(
       Object.keys(k.getJson<Any>(['get', 'secret', 'pf-podfence-webhook-tls', '-n', NS]).data ?? {}).sort(),
     ).toEqual(['ca.crt', 'tls.crt', 'tls.key']);
     expect(k.getJson<Any>(['get', 'deployment', 'pf-podfence-controller', '-n', NS]).spec.replicas).toBe(3);
@@ -240,8 +251,13 @@ describe('helm install, upgrade, uninstall on a real control plane', () => {
     expect(k.getJson<{ items: Any[] }>(['get', 'sandboxprofiles']).items.map((p) => p.metadata.name)).toEqual([
       'computation',
     ]);
-    // failurePolicy Ignore really applies: with no webhook running, opted-in pods are now admitted.
-    expect(tryPod('shop').status).toBe(0);
+    // failurePolicy Ignore really applies: with no webhook running the apiserver skips it, and the
+    // sandbox-required policy refuses the unsandboxed pod instead (defence in depth).
+    const refused = tryPodUntil('shop', (r) => !r.stderr.includes('failed calling webhook'));
+    expect(refused.stderr).not.toContain('failed calling webhook');
+    expect(refused.stderr).toContain('ValidatingAdmissionPolicy');
+    expect(refused.stderr).toContain('podfence: pod lacks the podfence.dev/applied annotation');
+    expect(refused.status).not.toBe(0);
     expect(helmOk(['history', REL, '-n', NS]).trim().split('\n')).toHaveLength(4);
   });
 
@@ -255,8 +271,11 @@ describe('helm install, upgrade, uninstall on a real control plane', () => {
     for (const crd of ['sandboxprofiles.podfence.dev', 'sandboxnodereports.podfence.dev']) {
       expect(k.kubectl(['get', 'crd', crd]).status).toBe(0);
     }
-    // With podfence gone, opted-in namespaces work as if it had never been there.
-    expect(tryPod('shop').status).toBe(0);
+    // With podfence gone, opted-in namespaces work as if it had never been there (once the apiserver's admission
+    // caches have seen the deletions: policies and webhook configurations are watched, not read per request).
+    const last = tryPodUntil('shop', (r) => r.status === 0);
+    expect(last.stderr).toBe('');
+    expect(last.status).toBe(0);
   });
 
   test('installs again, into another namespace under another release name (CRDs already there)', () => {

@@ -30,7 +30,7 @@ describe('helm lint', () => {
 });
 
 describe('packaging', () => {
-  test('helm package keeps the CRDs, the schema and the notes; kubeVersion refuses clusters older than 1.29', () => {
+  test('helm package keeps the CRDs, the schema and the notes; kubeVersion refuses clusters older than 1.30', () => {
     const out = mkdtempSync(join(tmpdir(), 'podfence-package-'));
     try {
       const r = helm(['package', CHART_DIR, '--destination', out]);
@@ -48,8 +48,8 @@ describe('packaging', () => {
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
-    expect(() => renderText({ flags: ['--kube-version', '1.28.0'] })).toThrow('incompatible with Kubernetes v1.28.0');
-    expect(() => renderText({ flags: ['--kube-version', '1.29.0'] })).not.toThrow();
+    expect(() => renderText({ flags: ['--kube-version', '1.29.0'] })).toThrow('incompatible with Kubernetes v1.29.0');
+    expect(() => renderText({ flags: ['--kube-version', '1.30.0'] })).not.toThrow();
   });
 });
 
@@ -64,6 +64,8 @@ describe('values.schema.json', () => {
     [{ 'presets.names': ['web-server'] }, '/presets/names/0'],
     [{ runAsUser: 0 }, '/runAsUser'],
     [{ 'webhook.replicaz': 2 }, "additional properties 'replicaz'"],
+    [{ 'webhook.unresolvedEntrypoint': 'admit' }, '/webhook/unresolvedEntrypoint'],
+    [{ 'webhook.validation.actions': ['Block'] }, '/webhook/validation/actions/0'],
     [{ 'image.operator.digest': 'latest' }, '/image/operator/digest'],
   ])('rejects %j, naming the field', (values, field) => {
     expect(() => renderText({ values })).toThrow(field);
@@ -104,7 +106,8 @@ describe('default render', () => {
         'ServiceAccount/podfence-controller',
         'ServiceAccount/podfence-node-agent',
         'ServiceAccount/podfence-webhook',
-        'ValidatingWebhookConfiguration/podfence',
+        'ValidatingAdmissionPolicy/podfence-sandbox-required',
+        'ValidatingAdmissionPolicyBinding/podfence-sandbox-required',
       ].sort(),
     );
   });
@@ -140,40 +143,64 @@ describe('default render', () => {
     );
   });
 
-  test('webhook configurations: opt-in label, own namespace and kube-system, kube-public, kube-node-lease excluded, Fail, 10 s, IfNeeded, no side effects', () => {
-    const mwc = find(objs, 'MutatingWebhookConfiguration');
-    const vwc = find(objs, 'ValidatingWebhookConfiguration');
-    for (const wc of [mwc, vwc]) {
-      for (const w of (wc as Any).webhooks) {
-        expect(w.namespaceSelector).toEqual({
-          matchExpressions: [
-            { key: 'podfence.dev/profile', operator: 'Exists' },
-            {
-              key: 'kubernetes.io/metadata.name',
-              operator: 'NotIn',
-              values: ['podfence-system', 'kube-system', 'kube-public', 'kube-node-lease'],
-            },
-          ],
-        });
-        expect(w).toMatchObject({
-          failurePolicy: 'Fail',
-          timeoutSeconds: 10,
-          sideEffects: 'None',
-          admissionReviewVersions: ['v1'],
-        });
-        expect(w.clientConfig.service).toMatchObject({
-          name: 'podfence-webhook',
-          namespace: 'podfence-system',
-          port: 443,
-        });
-        expect(w.clientConfig.caBundle).toBeUndefined(); // filled at run time, never rendered
-      }
-    }
-    const m = (mwc as Any).webhooks[0];
-    expect(m.reinvocationPolicy).toBe('IfNeeded');
-    expect(m.rules[0]).toMatchObject({ operations: ['CREATE'], resources: ['pods'] });
-    expect(m.clientConfig.service.path).toBe('/mutate');
-    expect((vwc as Any).webhooks[0].clientConfig.service.path).toBe('/validate');
+  test('webhook configuration: opt-in label, own namespace and kube-system, kube-public, kube-node-lease excluded, Fail, 10 s, IfNeeded, no side effects', () => {
+    const w = (find(objs, 'MutatingWebhookConfiguration') as Any).webhooks[0];
+    expect(w.namespaceSelector).toEqual({
+      matchExpressions: [
+        { key: 'podfence.dev/profile', operator: 'Exists' },
+        {
+          key: 'kubernetes.io/metadata.name',
+          operator: 'NotIn',
+          values: ['podfence-system', 'kube-system', 'kube-public', 'kube-node-lease'],
+        },
+      ],
+    });
+    expect(w).toMatchObject({
+      name: 'pods.podfence.dev',
+      failurePolicy: 'Fail',
+      timeoutSeconds: 10,
+      sideEffects: 'None',
+      admissionReviewVersions: ['v1'],
+      reinvocationPolicy: 'IfNeeded',
+    });
+    expect(w.clientConfig.service).toEqual({
+      name: 'podfence-webhook',
+      namespace: 'podfence-system',
+      port: 443,
+      path: '/mutate',
+    });
+    expect(w.clientConfig.caBundle).toBeUndefined(); // filled at run time, never rendered
+    expect(w.rules[0]).toMatchObject({ operations: ['CREATE'], resources: ['pods'] });
+  });
+
+  test('sandbox-required policy: bound to the same namespaces, Deny', () => {
+    const binding = find(objs, 'ValidatingAdmissionPolicyBinding', 'podfence-sandbox-required') as Any;
+    expect(binding.spec.policyName).toBe('podfence-sandbox-required');
+    expect(binding.spec.validationActions).toEqual(['Deny']);
+    const mwc = (find(objs, 'MutatingWebhookConfiguration') as Any).webhooks[0];
+    expect(binding.spec.matchResources.namespaceSelector).toEqual(mwc.namespaceSelector);
+    expect((find(objs, 'ValidatingAdmissionPolicy') as Any).spec.failurePolicy).toBe('Fail');
+  });
+
+  test('webhook and policy agree with the canonical manifests in deploy/webhook/', () => {
+    const canon = [
+      ...parseManifests(readFileSync(join(REPO, 'deploy/webhook/mutating-webhook.yaml'), 'utf8')),
+      ...parseManifests(readFileSync(join(REPO, 'deploy/webhook/validating-policy.yaml'), 'utf8')),
+    ] as Any[];
+    const strip = (w: Any) => {
+      const { clientConfig: _c, namespaceSelector: _n, ...rest } = w;
+      void _c;
+      void _n;
+      return rest;
+    };
+    const cm = canon.find((o) => o.kind === 'MutatingWebhookConfiguration')!;
+    const m = find(objs, 'MutatingWebhookConfiguration') as Any;
+    expect(m.webhooks.map(strip)).toEqual(cm.webhooks.map(strip));
+    expect(m.webhooks[0].clientConfig.service.path).toBe(cm.webhooks[0].clientConfig.service.path);
+    // The policy's CEL is the canonical one, word for word.
+    expect((find(objs, 'ValidatingAdmissionPolicy') as Any).spec).toEqual(
+      canon.find((o) => o.kind === 'ValidatingAdmissionPolicy')!.spec,
+    );
   });
 
   test("node agent: one hostPath, podfence's own seccomp sub-directory, DirectoryOrCreate; the agent runs restricted", () => {
@@ -216,7 +243,7 @@ describe('default render', () => {
         apiGroups: [''],
         resources: ['secrets'],
         resourceNames: ['podfence-webhook-tls'],
-        verbs: ['get', 'update', 'patch'],
+        verbs: ['get', 'update'],
       },
     ]);
     const webhookCluster = find(objs, 'ClusterRole', 'podfence-webhook') as Any;
@@ -230,7 +257,8 @@ describe('default render', () => {
       'ClusterRole',
       'ClusterRoleBinding',
       'MutatingWebhookConfiguration',
-      'ValidatingWebhookConfiguration',
+      'ValidatingAdmissionPolicy',
+      'ValidatingAdmissionPolicyBinding',
       'SandboxProfile',
     ]);
     for (const o of objs) {
@@ -238,7 +266,7 @@ describe('default render', () => {
       else
         expect([o.kind, o.metadata.name, o.metadata.namespace]).toEqual([o.kind, o.metadata.name, 'podfence-system']);
     }
-    for (const b of objs.filter((o) => o.kind.endsWith('Binding'))) {
+    for (const b of objs.filter((o) => o.kind === 'RoleBinding' || o.kind === 'ClusterRoleBinding')) {
       for (const s of (b as Any).subjects)
         expect(s).toMatchObject({ kind: 'ServiceAccount', namespace: 'podfence-system' });
     }
@@ -296,12 +324,17 @@ describe('non-default render', () => {
       expect.arrayContaining([
         '--port=10443',
         '--ops-port=9090',
-        '--opt-in-label=sandbox.example.com/profile',
-        '--conflict-policy=overwrite',
-        '--unresolved-entrypoint=admit',
-        '--cert-mode=cert-manager',
+        '--on-weakening=overwrite',
+        '--on-unresolved-entrypoint=skip-landlock',
+        '--registry-timeout-ms=3000',
+        '--platform=linux/arm64/v8',
+        '--insecure-registry=registry.local:5000',
+        '--registry-ca-file=/etc/podfence/registry-ca/ca.crt',
+        '--cert-dir=/etc/podfence/tls',
       ]),
     );
+    expect(container(wh, 'webhook').args.some((a: string) => a.startsWith('--secret-name'))).toBe(false);
+    expect((find(objs, 'ConfigMap', 'fence-webhook-registry-ca') as Any).data['ca.crt']).toContain('MIIBfake');
     expect(podSpec(wh).imagePullSecrets).toEqual([{ name: 'regcred' }]);
     expect(podSpec(wh).priorityClassName).toBe('system-cluster-critical');
     const ctl = find(objs, 'Deployment', 'fence-controller');
@@ -324,14 +357,16 @@ describe('non-default render', () => {
       expect(t.spec.securityContext).toMatchObject({ runAsUser: 10001, runAsGroup: 10001 });
   });
 
-  test('webhook configuration follows failurePolicy, timeout, reinvocation, label, exclusions; validation off', () => {
-    expect(objs.some((o) => o.kind === 'ValidatingWebhookConfiguration')).toBe(false);
+  test('webhook configuration follows failurePolicy, timeout, reinvocation, exclusions; policy only warns', () => {
     const w = (find(objs, 'MutatingWebhookConfiguration', 'fence') as Any).webhooks[0];
     expect(w).toMatchObject({ failurePolicy: 'Ignore', timeoutSeconds: 5, reinvocationPolicy: 'Never' });
     expect(w.namespaceSelector.matchExpressions).toEqual([
-      { key: 'sandbox.example.com/profile', operator: 'Exists' },
+      { key: 'podfence.dev/profile', operator: 'Exists' },
       { key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: ['sec', 'kube-system', 'monitoring'] },
     ]);
+    expect((find(objs, 'ValidatingAdmissionPolicyBinding') as Any).spec.validationActions).toEqual(['Warn', 'Audit']);
+    const off = render({ values: { 'webhook.validation.enabled': false } });
+    expect(off.filter((o) => o.kind.startsWith('ValidatingAdmissionPolicy'))).toEqual([]);
   });
 
   test('cert-manager mode: serving Certificate from the given issuer, CA injected from <release namespace>/<certificate>', () => {
@@ -348,6 +383,9 @@ describe('non-default render', () => {
     expect(objs.some((o) => o.kind === 'Secret')).toBe(false);
     expect(objs.some((o) => o.kind === 'Role' && o.metadata.name === 'fence-webhook')).toBe(false);
     const rules = (find(objs, 'ClusterRole', 'fence-webhook') as Any).rules as Any[];
+    expect(container(find(objs, 'Deployment', 'fence-webhook'), 'webhook').args).not.toContain(
+      '--webhook-configuration=fence',
+    );
     expect(rules.some((r) => r.apiGroups.includes('admissionregistration.k8s.io'))).toBe(false);
     const wh = find(objs, 'Deployment', 'fence-webhook');
     expect(podSpec(wh).volumes).toEqual(
@@ -430,8 +468,12 @@ describe('CRDs', () => {
             .sort()
         : [],
     ).toEqual(names);
-    for (const f of names)
-      expect(readFileSync(join(chartCrds, f), 'utf8')).toBe(readFileSync(join(repoCrds, f), 'utf8'));
+    for (const f of names) {
+      const copy = readFileSync(join(chartCrds, f), 'utf8');
+      expect(copy.startsWith('---\n')).toBe(true); // `helm show crds` concatenates files as they are
+      const source = readFileSync(join(repoCrds, f), 'utf8');
+      expect(copy).toBe(source.startsWith('---\n') ? source : `---\n${source}`);
+    }
   });
 
   test('`helm template --include-crds` puts the CRDs first; plain template leaves them out (Helm owns crds/ on install only)', () => {

@@ -26,6 +26,8 @@
 {{/* Both webhook configurations share this name (they are different kinds). */}}
 {{- define "podfence.webhook.configName" -}}{{ include "podfence.fullname" . }}{{- end -}}
 {{- define "podfence.webhook.certificate" -}}{{ include "podfence.fullname" . }}-webhook-serving{{- end -}}
+{{/* The namespace label that opts in and names the profile (fixed: the webhook reads this key). */}}
+{{- define "podfence.optInLabel" -}}podfence.dev/profile{{- end -}}
 {{- define "podfence.controller.lease" -}}{{ include "podfence.fullname" . }}-controller{{- end -}}
 
 {{- define "podfence.labels" -}}
