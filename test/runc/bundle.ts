@@ -34,7 +34,15 @@ function bindRo(source: string, destination: string) {
   return { destination, type: 'bind', source, options: ['rbind', 'ro', 'nosuid', 'nodev'] };
 }
 
-export function configFor(args: string[], seccomp: OciSeccomp | undefined, rootfs: string) {
+export interface RunOptions {
+  /** Extra read-only bind mounts (source on the host -> destination in the container). */
+  binds?: { source: string; destination: string }[];
+  /** Run as this uid/gid with no capabilities at all (like a sandboxed pod); default root with runc's default set. */
+  user?: { uid: number; gid: number };
+  timeoutMs?: number;
+}
+
+export function configFor(args: string[], seccomp: OciSeccomp | undefined, rootfs: string, opts: RunOptions = {}) {
   const mounts: unknown[] = [
     { destination: '/proc', type: 'proc', source: 'proc' },
     {
@@ -63,18 +71,18 @@ export function configFor(args: string[], seccomp: OciSeccomp | undefined, rootf
     if (lstatSync(dir).isSymbolicLink()) symlinkSync(readlinkSync(dir), join(rootfs, dir));
     else mounts.push(bindRo(dir, dir));
   }
+  for (const b of opts.binds ?? []) mounts.push(bindRo(b.source, b.destination));
+  const caps = opts.user ? [] : ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'];
   return {
     ociVersion: '1.0.2',
     process: {
       terminal: false,
-      user: { uid: 0, gid: 0 },
+      user: opts.user ?? { uid: 0, gid: 0 },
       args,
       env: ['PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin', 'HOME=/tmp', 'LANG=C.UTF-8'],
       cwd: '/tmp',
       // runc's default set (as `runc spec`): no CAP_SYS_ADMIN, so the kernel itself refuses privileged mounts.
-      capabilities: Object.fromEntries(
-        ['bounding', 'effective', 'permitted'].map((k) => [k, ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE']]),
-      ),
+      capabilities: Object.fromEntries(['bounding', 'effective', 'permitted'].map((k) => [k, caps])),
       rlimits: [{ type: 'RLIMIT_NOFILE', hard: 1024, soft: 1024 }],
       noNewPrivileges: true,
     },
@@ -92,17 +100,17 @@ export function configFor(args: string[], seccomp: OciSeccomp | undefined, rootf
 }
 
 /** `runc run` one container to completion; stdout/stderr as text. */
-export function runInContainer(args: string[], seccomp: OciSeccomp | undefined, timeoutMs = 60_000): RunResult {
+export function runInContainer(args: string[], seccomp: OciSeccomp | undefined, opts: RunOptions = {}): RunResult {
   if (!RUNC) throw new Error('runc not installed');
   const bundle = mkdtempSync(join(tmpdir(), 'podfence-bundle-'));
   const rootfs = join(bundle, 'rootfs');
   mkdirSync(rootfs);
   const id = `podfence-test-${process.pid}-${++counter}`;
   try {
-    writeFileSync(join(bundle, 'config.json'), JSON.stringify(configFor(args, seccomp, rootfs)));
+    writeFileSync(join(bundle, 'config.json'), JSON.stringify(configFor(args, seccomp, rootfs, opts)));
     const r = spawnSync(RUNC, ['--root', stateRoot, 'run', '--bundle', bundle, id], {
       encoding: 'utf8',
-      timeout: timeoutMs,
+      timeout: opts.timeoutMs ?? 60_000,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     if (r.error) throw r.error;

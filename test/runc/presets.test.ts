@@ -36,7 +36,7 @@ function probe(seccomp: OciSeccomp | undefined, ...names: string[]) {
 // node must be visible in the container's read-only view of /usr (Debian's or NodeSource's /usr/bin/node).
 const NODE = process.execPath.startsWith('/usr/') ? process.execPath : '/usr/bin/node';
 
-const port = 20000 + (process.pid % 20000);
+const port = 21000 + (process.pid % 5000); // below the ephemeral range
 const busyboxJob = (job: Job) => BUSYBOX_JOBS[job].replaceAll('PORT', String(port));
 const EXPECTED: Record<Job, RegExp[]> = {
   'network-server': [/^served$/m, /python served PING/, /node served PING/],
