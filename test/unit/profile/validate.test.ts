@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { validateProfile, formatErrors } from '../../../src/profile/index.js';
 
 const profile = (spec: unknown, name = 'web') => ({
@@ -151,5 +152,19 @@ describe('validateProfile', () => {
 
   test('non-objects are rejected, never thrown on', () => {
     for (const bad of [null, 42, 'x', [], { spec: 'x' }]) expect(validateProfile(bad).ok).toBe(false);
+  });
+
+  test('property: any JSON value is answered with ok or field errors, never an exception', () => {
+    const specArb = fc.oneof(
+      fc.jsonValue(),
+      fc.record({ seccomp: fc.jsonValue(), landlock: fc.jsonValue() }, { requiredKeys: [] }),
+    );
+    fc.assert(
+      fc.property(specArb, (spec) => {
+        const r = validateProfile(profile(spec));
+        if (!r.ok) for (const e of r.errors) expect(typeof e.path === 'string' && e.message.length > 0).toBe(true);
+      }),
+      { numRuns: 500 },
+    );
   });
 });
