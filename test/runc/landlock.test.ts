@@ -120,4 +120,25 @@ suite('podfence-init + seccomp + uid 65534, no capabilities', () => {
     );
     expect(got).toMatchObject({ read_outside: 'OK', bind_unlisted: 'OK' });
   });
+
+  test('MPTCP: Landlock alone lets an MPTCP socket bind an unlisted port; the compiled seccomp rule closes that hole', () => {
+    const p = profile({ preset: 'network-server', landlock: { tcp: { bind: [port] } } });
+    const mptcp = String.raw`
+import errno, socket, sys
+try:
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 262); s.bind(('127.0.0.1', int(sys.argv[1]))); print('bound')
+except OSError as e:
+    print(errno.errorcode[e.errno])
+`;
+    const cmd = ['/usr/bin/python3', '-c', mptcp, String(port + 3)];
+    // With the wrapper but a seccomp profile compiled WITHOUT the MPTCP rule (tcp left out): Landlock does not stop it.
+    const noRule = JSON.parse(compileSeccomp(profile({ preset: 'network-server' })).json) as OciSeccomp;
+    const hole = runInContainer(['/podfence/podfence-init', ...compileLandlockArgs(p), '--', ...cmd], noRule, {
+      user: USER,
+      binds: [{ source: INIT_BUILD, destination: '/podfence' }],
+    });
+    expect(ok(hole).trim()).toBe('bound');
+    // The profile as compiled (tcp present => MPTCP refused): the same call fails before Landlock is even asked.
+    expect(ok(sandboxed(p, cmd)).trim()).toBe('EPROTONOSUPPORT');
+  });
 });
