@@ -371,7 +371,13 @@ describe('compileLandlockArgs', () => {
 describe('securityContextFor, resolveProfile, profileVersion', () => {
   test('defaults: 65534, non-root, no privilege escalation, all capabilities dropped but the kept ones', () => {
     expect(securityContextFor(profile({ preset: 'network-server' }))).toEqual({
-      pod: { runAsUser: 65534, runAsGroup: 65534, runAsNonRoot: true },
+      // Kept NET_BIND_SERVICE can't reach a non-root process (no ambient capabilities): the sysctl stands in.
+      pod: {
+        runAsUser: 65534,
+        runAsGroup: 65534,
+        runAsNonRoot: true,
+        sysctls: [{ name: 'net.ipv4.ip_unprivileged_port_start', value: '0' }],
+      },
       container: {
         runAsUser: 65534,
         runAsGroup: 65534,
