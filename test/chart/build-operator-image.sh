@@ -34,7 +34,8 @@ chmod 1777 "$root/tmp"
 # 1. TypeScript -> JavaScript, into our own directory (dist/ of the checkout is left alone).
 (cd "$repo" && npx tsc -p tsconfig.build.json --outDir "$work/dist") >&2 || { log "ERROR: tsc failed"; exit 1; }
 [[ -f $work/dist/src/cli.js ]] || { log "ERROR: tsc produced no src/cli.js"; exit 1; }
-cp -a "$work/dist/src" "$root/app/dist/" 2>/dev/null || { mkdir -p "$root/app/dist" && cp -a "$work/dist/src" "$root/app/dist/"; }
+mkdir -p "$root/app/dist"
+cp -a "$work/dist/src" "$root/app/dist/src"
 cp "$repo/package.json" "$root/app/package.json" # "type": "module" makes dist's .js files ES modules
 
 # 2. Production dependencies only (what `npm ci --omit=dev` installs), copied from the checkout's node_modules:
@@ -57,7 +58,9 @@ printf 'root:x:0:0:root:/:/sbin/nologin\npodfence:x:65532:65532:podfence:/app:/s
 printf 'root:x:0:\npodfence:x:65532:\n' >"$root/etc/group"
 # Everything root-owned and not writable by the process (the chart also makes the root filesystem read-only).
 chown -R 0:0 "$root"
-"$root/usr/local/bin/node" -e 'process.exit(0)' || { log "ERROR: the copied node does not run"; exit 1; }
+# The entry point resolves inside the rootfs, with the image's own node and libraries.
+chroot "$root" /usr/local/bin/node -e 'require("node:fs").accessSync("/app/dist/src/cli.js")' ||
+  { log "ERROR: the rootfs's node does not run or /app/dist/src/cli.js is missing"; exit 1; }
 
 "$repo/test/images/build-image.sh" "$tar" "$root" \
   --entrypoint /usr/local/bin/node --entrypoint /app/dist/src/cli.js --cmd --help --user 65532:65532 --workdir /app
