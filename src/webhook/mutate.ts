@@ -84,10 +84,17 @@ export function mutatePod(input: V1Pod, ctx: MutationContext): MutationResult<V1
   // Pod-level security context.
   const podSc: V1PodSecurityContext = { ...(spec.securityContext ?? {}) };
   weakenings(podSc, podProfile, 'pod securityContext', denials, warnings, ctx.policy.onWeakening);
-  Object.assign(podSc, podProfile.podSecurityContext, {
+  const { sysctls: profileSysctls, ...profilePodSc } = podProfile.podSecurityContext;
+  Object.assign(podSc, profilePodSc, {
     runAsNonRoot: true,
     seccompProfile: { type: 'Localhost', localhostProfile: podProfile.seccomp.localhostProfile },
   });
+  // The profile's sysctls (the unprivileged-port start standing in for a kept NET_BIND_SERVICE) are merged by
+  // name into the pod's own; the kubelet refuses namespaced net sysctls on hostNetwork pods, so none there.
+  if (profileSysctls?.length && !spec.hostNetwork) {
+    const names = new Set(profileSysctls.map((s) => s.name));
+    podSc.sysctls = [...(podSc.sysctls ?? []).filter((s) => !names.has(s.name)), ...profileSysctls];
+  }
   spec.securityContext = podSc;
 
   const used = new Map<string, ProfileInfo>([[podProfile.name, podProfile]]);

@@ -172,6 +172,24 @@ describe('mutatePod', () => {
     });
   });
 
+  test("the profile's sysctls merge by name into the pod's own, and are left out on hostNetwork pods", () => {
+    const port = { name: 'net.ipv4.ip_unprivileged_port_start', value: '0' };
+    const web = profileInfo('web', {
+      podSecurityContext: { runAsUser: 65534, runAsGroup: 65534, sysctls: [port] },
+      allowHost: { network: true, pid: false, ipc: false, hostPath: false },
+    });
+    const own = [
+      { name: 'net.ipv4.ip_unprivileged_port_start', value: '1024' },
+      { name: 'kernel.shm_rmid_forced', value: '1' },
+    ];
+    const r = ok(mutatePod(pod([app()], { securityContext: { sysctls: own } }), context({ profiles: { web } })));
+    expect(r.pod.spec!.securityContext!.sysctls).toEqual([own[1], port]);
+    const again = ok(mutatePod(r.pod, context({ profiles: { web } })));
+    expect(again.pod).toEqual(r.pod);
+    const host = ok(mutatePod(pod([app()], { hostNetwork: true }), context({ profiles: { web } })));
+    expect(host.pod.spec!.securityContext!.sysctls).toBeUndefined();
+  });
+
   test('profile overrides only to profiles the namespace profile allows', () => {
     const batch = profileInfo('batch');
     const web = profileInfo('web', { allowOverrideTo: ['batch'] });
