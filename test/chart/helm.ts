@@ -1,7 +1,6 @@
 // Runs the pinned helm (built by build-helm.sh) against the chart, and parses what it renders.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
@@ -31,9 +30,9 @@ export function helmBinary(): string {
   return helmPath;
 }
 
-// helm keeps config, cache and repository data under $HOME; the tests use a throw-away place instead.
-const helmHome = mkdtempSync(join(tmpdir(), 'podfence-helm-home-'));
-process.on('exit', () => rmSync(helmHome, { recursive: true, force: true }));
+// helm keeps config, cache and repository data under $HOME; the tests use a place of their own in the cache
+// (the tests add no repositories or plugins, so nothing there changes what a test sees).
+const helmHome = join(process.env.PODFENCE_CACHE || join(homedir(), '.cache', 'podfence'), 'helm-home');
 
 export interface RunResult {
   status: number;

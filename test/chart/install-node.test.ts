@@ -108,11 +108,16 @@ async function probe(namespace: string, name: string, checks: string[]): Promise
     },
   };
   kubectlOk(['create', '-f', '-'], JSON.stringify(pod));
-  await waitFor(`pod ${namespace}/${name} to finish`, () => {
-    const phase = getJson(['get', 'pod', name, '-n', namespace]).status?.phase;
-    return phase === 'Succeeded' || phase === 'Failed';
+  const phase = await waitFor(`pod ${namespace}/${name} to finish`, () => {
+    const p = getJson(['get', 'pod', name, '-n', namespace]).status?.phase as string | undefined;
+    return p === 'Succeeded' || p === 'Failed' ? p : undefined;
   });
-  const out = kubectlOk(['logs', name, '-n', namespace]);
+  const out = kubectl(['logs', name, '-n', namespace, '-c', 'probe']).stdout;
+  if (phase !== 'Succeeded' && !out.includes('CHECK ')) {
+    const status = JSON.stringify(getJson(['get', 'pod', name, '-n', namespace]).status, null, 1);
+    const init = kubectl(['logs', name, '-n', namespace, '-c', 'podfence-init']).stdout;
+    throw new Error(`pod ${namespace}/${name} ${phase}:\n${status}\ninit container log:\n${init}\nprobe log:\n${out}`);
+  }
   return Object.fromEntries(
     out
       .split('\n')
@@ -211,13 +216,13 @@ d('chart installed on a real node', () => {
 
   test('a pod in an opted-in namespace runs sandboxed; the same pod elsewhere does not', async () => {
     kubectlOk(['create', 'namespace', 'shop']);
-    kubectlOk(['label', 'namespace', 'shop', 'podfence.dev/profile=computation']);
+    kubectlOk(['label', 'namespace', 'shop', 'podfence.dev/profile=network-server']);
     kubectlOk(['create', 'namespace', 'plain']);
     const checks = ['id', 'status', 'unshare'];
     const boxed = await probe('shop', 'boxed', checks);
     const control = await probe('plain', 'control', checks);
     const pod = getJson(['get', 'pod', 'boxed', '-n', 'shop']);
-    expect(pod.metadata.annotations['podfence.dev/applied']).toMatch(/^computation@[0-9a-f]+$/);
+    expect(pod.metadata.annotations['podfence.dev/applied']).toMatch(/^network-server@[0-9a-f]+$/);
     expect(boxed.id).toContain('uid=65534');
     expect(boxed.status).toMatch(/nonewprivs=1 seccomp=2 capeff=0000000000000000/);
     expect(boxed.unshare).toContain('result=denied');
@@ -249,7 +254,9 @@ d('chart installed on a real node', () => {
     expect(again.id).toContain('uid=65534');
   }, 400_000);
 
-  test('helm uninstall leaves only what docs/install.md says stays', () => {
+  test('helm uninstall leaves only what docs/install.md says stays', async () => {
+    // docs/install.md: sandboxed pods go first; the chart's pre-delete hook then deletes the presets while the
+    // controller still runs to release their in-use finalizers.
     kubectlOk(['delete', 'pod', '--all', '-n', 'shop', '--wait']);
     helmOk(['uninstall', REL, '-n', NS, '--wait', '--timeout', '3m']);
     const sel = `app.kubernetes.io/instance=${REL}`;

@@ -81,9 +81,11 @@ describe('default render', () => {
       [
         'ClusterRole/podfence-controller',
         'ClusterRole/podfence-node-agent',
+        'ClusterRole/podfence-uninstall',
         'ClusterRole/podfence-webhook',
         'ClusterRoleBinding/podfence-controller',
         'ClusterRoleBinding/podfence-node-agent',
+        'ClusterRoleBinding/podfence-uninstall',
         'ClusterRoleBinding/podfence-webhook',
         'DaemonSet/podfence-node-agent',
         'Deployment/podfence-controller',
@@ -105,6 +107,8 @@ describe('default render', () => {
         'Service/podfence-webhook-metrics',
         'ServiceAccount/podfence-controller',
         'ServiceAccount/podfence-node-agent',
+        'ServiceAccount/podfence-uninstall',
+        'Job/podfence-uninstall',
         'ServiceAccount/podfence-webhook',
         'ValidatingAdmissionPolicy/podfence-sandbox-required',
         'ValidatingAdmissionPolicyBinding/podfence-sandbox-required',
@@ -224,6 +228,7 @@ describe('default render', () => {
     expect(found).toEqual({
       'Deployment/podfence-controller': [],
       'Deployment/podfence-webhook': [],
+      'Job/podfence-uninstall': [],
       'DaemonSet/podfence-node-agent': [
         'volume seccomp: type hostPath',
         'container seccomp-dir-owner: runAsNonRoot not true',
