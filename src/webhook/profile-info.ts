@@ -84,8 +84,29 @@ export function toProfileInfo<P extends ProfileObject>(
         hostPath: allowHost.hostPath === true,
       },
       trustVolumes: (resolved.landlock?.trustVolumes ?? written.landlock?.trustVolumes) === true,
-      landlockArgs: (extra) =>
+      landlockArgs: memo((extra) =>
         api.landlockArgsFor ? api.landlockArgsFor(resolvedProfile, extra) : api.compileLandlockArgs(profile, extra),
+      ),
     },
+  };
+}
+
+/**
+ * Wrapper options per set of granted volume directories, remembered: pods of one workload share their mounts, and
+ * compiling the options is the largest part of a mutation's cost. Bounded; cleared when full.
+ */
+function memo(
+  fn: (extra: { readOnly: string[]; readWrite: string[] }) => string[],
+): (extra: { readOnly: string[]; readWrite: string[] }) => string[] {
+  const cache = new Map<string, string[]>();
+  return (extra) => {
+    const key = `${extra.readOnly.join('\0')}\n${extra.readWrite.join('\0')}`;
+    let hit = cache.get(key);
+    if (!hit) {
+      if (cache.size >= 512) cache.clear();
+      hit = fn(extra);
+      cache.set(key, hit);
+    }
+    return [...hit];
   };
 }
