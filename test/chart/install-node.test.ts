@@ -179,13 +179,21 @@ d('chart installed on a real node', () => {
     ];
   };
 
-  test('helm install --wait: every podfence pod runs and is ready', () => {
+  test('helm install --wait: every podfence pod runs and is ready', async () => {
     helmOk(['install', REL, CHART_DIR, '-n', NS, '--create-namespace', '--wait', '--timeout', '5m', ...localValues()]);
-    const pods = getJson<{ items: Any[] }>(['get', 'pods', '-n', NS]).items;
-    const ready = pods.map((p) => [
-      p.metadata.labels['app.kubernetes.io/component'],
-      p.status.conditions?.find((c: Any) => c.type === 'Ready')?.status,
-    ]);
+    // helm --wait counts a DaemonSet ready within its maxUnavailable (1 of 1 here): wait for the agent too.
+    const ready = await waitFor(
+      'every podfence pod Ready',
+      () => {
+        const pods = getJson<{ items: Any[] }>(['get', 'pods', '-n', NS]).items;
+        const r = pods.map((p) => [
+          p.metadata.labels['app.kubernetes.io/component'],
+          p.status.conditions?.find((c: Any) => c.type === 'Ready')?.status,
+        ]);
+        return r.every(([, status]) => status === 'True') ? r : undefined;
+      },
+      90_000,
+    );
     expect(ready.sort()).toEqual([
       ['controller', 'True'],
       ['controller', 'True'],
