@@ -98,7 +98,9 @@ export class SelfManagedCerts {
         metadata: {
           name: this.o.secretName,
           namespace: this.o.namespace,
-          labels: { 'app.kubernetes.io/managed-by': 'podfence', 'app.kubernetes.io/component': 'webhook' },
+          // Keep what others put there (a Helm-created Secret carries Helm's ownership labels and annotations).
+          labels: secret?.metadata?.labels ?? { 'app.kubernetes.io/component': 'webhook' },
+          ...(secret?.metadata?.annotations ? { annotations: secret.metadata.annotations } : {}),
           ...(secret?.metadata?.resourceVersion ? { resourceVersion: secret.metadata.resourceVersion } : {}),
         },
         type: 'Opaque',

@@ -52,6 +52,28 @@ afterAll(async () => {
   await deleteNamespace(ns);
 });
 
+test('a Secret created empty (as the Helm chart does) is filled; its labels and annotations are kept', async () => {
+  const meta = {
+    labels: { 'app.kubernetes.io/managed-by': 'Helm' },
+    annotations: { 'meta.helm.sh/release-name': 'pf' },
+  };
+  await core.createNamespacedSecret({
+    namespace: ns,
+    body: { metadata: { name: 'helm-tls', ...meta }, type: 'Opaque' },
+  });
+  const m = new SelfManagedCerts({
+    kubeConfig: kc,
+    namespace: ns,
+    secretName: 'helm-tls',
+    serviceName: 's',
+    mutatingWebhooks: [],
+  });
+  const c = await m.ensure();
+  const secret = await core.readNamespacedSecret({ name: 'helm-tls', namespace: ns });
+  expect(secret.metadata).toMatchObject(meta);
+  expect(Buffer.from(secret.data!['tls.crt']!, 'base64').toString()).toBe(c.cert);
+});
+
 test('concurrent replicas end up with one certificate in one Secret', async () => {
   const [a, b] = await Promise.all([manager().ensure(), manager().ensure()]);
   const secret = await core.readNamespacedSecret({ name: 'tls', namespace: ns });
