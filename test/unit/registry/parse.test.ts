@@ -1,5 +1,5 @@
 import { parseChallenge, pickPlatform } from '../../../src/registry/client.js';
-import { credentialsFor, parseDockerConfig } from '../../../src/registry/credentials.js';
+import { credentialsFor, parseDockerConfig, type DockerConfig } from '../../../src/registry/credentials.js';
 import { apiHost, parseImageRef } from '../../../src/registry/reference.js';
 
 describe('parseImageRef', () => {
@@ -43,7 +43,7 @@ describe('credentials', () => {
   });
   test('matching like the kubelet: host and port exact, glob labels, path prefix, most specific first', () => {
     const c = (u: string) => ({ username: u, password: 'x' });
-    const configs = [
+    const configs: DockerConfig[] = [
       { 'https://r.io/v2/': c('host'), 'r.io/team': c('team'), '*.r.io': c('glob'), 'r.io:5000': c('port') },
       { 'https://index.docker.io/v1/': c('hub'), 'r.io/team/app': c('app') },
     ];

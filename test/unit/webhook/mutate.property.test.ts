@@ -95,7 +95,7 @@ const podArb: fc.Arbitrary<V1Pod> = fc
 
 const ctxArb: fc.Arbitrary<MutationContext> = fc
   .record({
-    keep: fc.constantFrom([], ['NET_BIND_SERVICE']),
+    keep: fc.constantFrom<string[]>([], ['NET_BIND_SERVICE']),
     trustVolumes: fc.boolean(),
     onWeakening: fc.constantFrom('deny' as const, 'overwrite' as const),
   })
