@@ -31,6 +31,47 @@ static int copy_fd(int in, int out)
 	}
 }
 
+/*
+ * Fallback when the pod's seccomp profile refuses rename (the `computation` preset cuts it): create the target
+ * directly with its final mode. Not atomic, which is fine for the init container: it runs before any container
+ * that could read the file, in a fresh emptyDir (or replaces a whole copy left by an earlier attempt).
+ */
+static int install_direct(int in, const char *dst, const char **step)
+{
+	int out, e;
+
+	*step = "remove previous copy";
+	if (unlink(dst) != 0 && errno != ENOENT)
+		return -1;
+	*step = "create";
+	if ((out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0555)) < 0)
+		return -1;
+	*step = "rewind";
+	if (lseek(in, 0, SEEK_SET) != 0)
+		goto fail;
+	*step = "copy";
+	if (copy_fd(in, out) != 0)
+		goto fail;
+	*step = "fsync";
+	if (fsync(out) != 0)
+		goto fail;
+	*step = "close";
+	e = close(out);
+	if (e != 0) {
+		e = errno;
+		unlink(dst);
+		errno = e;
+		return -1;
+	}
+	return 0;
+fail:
+	e = errno;
+	close(out);
+	unlink(dst);
+	errno = e;
+	return -1;
+}
+
 /* Temp file + rename in the same directory: a reader sees the old binary or the whole new one, never half. */
 int pf_install(const char *dir)
 {
@@ -64,8 +105,14 @@ int pf_install(const char *dir)
 	if (e != 0)
 		goto fail_unlink;
 	step = "rename";
-	if (rename(tmp, dst) != 0)
-		goto fail_unlink;
+	if (rename(tmp, dst) != 0) {
+		/* EPERM/ENOSYS here come from a seccomp filter, not from the filesystem. */
+		if (errno != EPERM && errno != ENOSYS)
+			goto fail_unlink;
+		unlink(tmp);
+		if (install_direct(in, dst, &step) != 0)
+			goto fail;
+	}
 	close(in);
 	printf("podfence-init: installed %s\n", dst);
 	return 0;

@@ -2,6 +2,8 @@
  * pf-fakeabi: runs a command (the release podfence-init) on a kernel that *looks* older, with a seccomp filter:
  *   pf-fakeabi errno N -- CMD...   landlock_create_ruleset fails with errno N (38 ENOSYS: no Landlock,
  *                                  1 EPERM: a container runtime's seccomp profile blocking it)
+ *   pf-fakeabi norename 1 -- CMD...  rename, renameat and renameat2 fail with EPERM (as under the `computation`
+ *                                  preset's seccomp profile)
  *   pf-fakeabi abi N -- CMD...     the ABI version query answers N (a supervisor answers through a seccomp
  *                                  user notification); every other Landlock call reaches the real kernel,
  *                                  so what the wrapper then builds is really enforced
@@ -112,15 +114,49 @@ static int status_of(int st)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
+/* rename, renameat, renameat2 -> EPERM; everything else allowed. */
+static int install_norename(void)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ARCH, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+#ifdef SYS_rename
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_rename, 3, 0),
+#else
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_renameat, 3, 0),
+#endif
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_renameat, 2, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_renameat2, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+	};
+	struct sock_fprog prog = {.len = (unsigned short)(sizeof(f) / sizeof(f[0])), .filter = f};
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+		return -1;
+	return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog);
+}
+
 int main(int argc, char **argv)
 {
 	long n;
 	int sv[2], st, listener;
 	pid_t child, sup;
 
-	if (argc < 5 || strcmp(argv[3], "--") != 0 || (strcmp(argv[1], "errno") && strcmp(argv[1], "abi"))) {
-		fprintf(stderr, "usage: pf-fakeabi errno|abi N -- CMD...\n");
+	if (argc < 5 || strcmp(argv[3], "--") != 0 ||
+	    (strcmp(argv[1], "errno") && strcmp(argv[1], "abi") && strcmp(argv[1], "norename"))) {
+		fprintf(stderr, "usage: pf-fakeabi errno|abi|norename N -- CMD...\n");
 		return 2;
+	}
+	if (!strcmp(argv[1], "norename")) {
+		if (install_norename() != 0) {
+			perror("pf-fakeabi: seccomp");
+			return 2;
+		}
+		execvp(argv[4], &argv[4]);
+		perror("pf-fakeabi: exec");
+		return 127;
 	}
 	n = strtol(argv[2], NULL, 10);
 	if (!strcmp(argv[1], "errno")) {

@@ -329,6 +329,11 @@ suite() { # BIN NAME
   t "the installed copy runs" '[[ $OUT == "podfence-init 0.1.0" ]]'
   run "$PI" install "$W/inst"
   t "install over an existing copy (rename replaces it)" '[[ $RC == 0 && $(ls -A "$W/inst" | wc -l) == 1 ]]'
+  # Under a seccomp profile without rename (the `computation` preset), install writes the target directly.
+  run "$FAKE" norename 1 -- "$PI" install "$W/inst"
+  t "install with rename refused by seccomp: direct copy, mode 0555, replaces the old one" '[[ $RC == 0 ]] && cmp -s "$PI" "$W/inst/podfence-init" && [[ $(stat -c %a "$W/inst/podfence-init") == 555 && $(ls -A "$W/inst" | wc -l) == 1 ]]'
+  run "$FAKE" norename 1 -- mv "$W/inst/podfence-init" "$W/inst/moved"
+  t "control: the filter really refuses rename" '[[ $RC != 0 && -e "$W/inst/podfence-init" ]]'
   rm -rf "$W/inst"
   run "$PI" install "$W/no/such/dir"
   t "install into a missing directory: exit 1 with the reason" '[[ $RC == 1 ]] && has "$ERR" "No such file"'
