@@ -15,6 +15,7 @@ interface WebhookFlags {
   secretName: string;
   serviceName: string;
   webhookConfiguration: string[];
+  servingIp: string[];
   initImage: string;
   initImagePullPolicy?: string;
   onWeakening: string;
@@ -52,6 +53,12 @@ export function register(program: Command): void {
       [],
     )
     .option(
+      '--serving-ip <ip>',
+      'IP address added to the self-managed certificate (webhook reached by IP)',
+      collect,
+      [],
+    )
+    .option(
       '--init-image <ref>',
       'podfence helper image',
       process.env.PODFENCE_INIT_IMAGE ?? 'localhost/podfence/init:dev',
@@ -77,6 +84,7 @@ export function register(program: Command): void {
             secretName: flags.secretName,
             serviceName: flags.serviceName,
             mutatingWebhooks: flags.webhookConfiguration,
+            ipAddresses: flags.servingIp,
           };
       let ready: () => string | undefined = () => 'starting';
       ops.addReadinessCheck('webhook', () => ready());
