@@ -3,6 +3,7 @@
 // The webhook configuration and the validating policy binding only match namespaces carrying this run's label, so
 // other suites sharing the apiserver are never affected; both are deleted in afterAll.
 import { execFile } from 'node:child_process';
+import { createServer as createHttpsServer } from 'node:https';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,6 +33,7 @@ import {
 import { startTestRegistry, type TestRegistry } from '../registry/registry.js';
 import { profileApi } from '../../src/webhook/profile-api.js';
 import { startWebhook, type RunningWebhook } from '../../src/webhook/run.js';
+import { createCA, issueServingCert } from '../../src/certs/issue.js';
 
 jest.setTimeout(180_000);
 const run = promisify(execFile);
@@ -463,6 +465,83 @@ test('validating policy: a sandboxed pod cannot lose its sandbox on UPDATE', asy
     namespace: shop,
     body: [{ op: 'add', path: '/metadata/labels', value: { a: 'b' } }],
   });
+});
+
+test('reinvocation: a webhook running after podfence that adds a container cannot leave it unsandboxed', async () => {
+  const ca = await createCA('meddler-ca', 1);
+  const leaf = await issueServingCert(ca, {
+    commonName: 'meddler',
+    dnsNames: ['localhost'],
+    ipAddresses: ['127.0.0.1'],
+    days: 1,
+  });
+  let calls = 0;
+  // Adds a plain sidecar to every pod it sees, once.
+  const meddler = createHttpsServer({ cert: leaf.cert, key: leaf.key }, (req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      calls++;
+      const review = JSON.parse(body) as { request: { uid: string; object: V1Pod } };
+      const has = review.request.object.spec!.containers.some((c) => c.name === 'meddler');
+      const patch = has
+        ? []
+        : [{ op: 'add', path: '/spec/containers/-', value: { name: 'meddler', image: 'x', command: ['/m'] } }];
+      res.setHeader('content-type', 'application/json');
+      res.end(
+        JSON.stringify({
+          apiVersion: 'admission.k8s.io/v1',
+          kind: 'AdmissionReview',
+          response: {
+            uid: review.request.uid,
+            allowed: true,
+            patchType: 'JSONPatch',
+            patch: Buffer.from(JSON.stringify(patch)).toString('base64'),
+          },
+        }),
+      );
+    });
+  });
+  await new Promise<void>((r) => meddler.listen(0, '127.0.0.1', r));
+  const mport = (meddler.address() as { port: number }).port;
+  // Webhooks run in name order: "<id>-z-meddler" after "<id>-mutate".
+  const name = `${id}-z-meddler`;
+  try {
+    await admission.createMutatingWebhookConfiguration({
+      body: {
+        metadata: { name },
+        webhooks: [
+          {
+            name: 'meddler.podfence.test',
+            clientConfig: { url: `https://127.0.0.1:${mport}/`, caBundle: Buffer.from(ca.cert).toString('base64') },
+            rules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'] }],
+            namespaceSelector: { matchLabels: { [TEST_LABEL]: id } },
+            objectSelector: { matchLabels: { meddle: 'yes' } },
+            sideEffects: 'None',
+            admissionReviewVersions: ['v1'],
+            failurePolicy: 'Fail',
+          },
+        ],
+      },
+    });
+    let pod: V1Pod | undefined;
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline) {
+      const body = podBody(uniqueName('meddled'));
+      body.metadata!.labels = { meddle: 'yes' };
+      pod = await createPod(shop, body);
+      if (pod.spec!.containers.length === 2) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(calls).toBeGreaterThan(0);
+    const sidecar = pod!.spec!.containers.find((c) => c.name === 'meddler')!;
+    expect(sidecar.command!.slice(0, 1)).toEqual(['/podfence/podfence-init']);
+    expect(sidecar.command!.slice(-2)).toEqual(['--', '/m']);
+    expect(sidecar.securityContext).toMatchObject({ allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+  } finally {
+    await admission.deleteMutatingWebhookConfiguration({ name }).catch(() => undefined);
+    await new Promise((r) => meddler.close(r));
+  }
 });
 
 test('with the webhook stopped, pod creation in an opted-in namespace is refused', async () => {
