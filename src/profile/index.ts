@@ -17,5 +17,10 @@ export { validateProfile, formatErrors, type FieldError, type ValidationResult }
 export { resolveProfile, type ResolvedProfile } from './resolve.js';
 export { compileSeccomp, seccompFor, type CompiledSeccomp, type OciSeccomp } from './seccomp.js';
 export { compileLandlockArgs, landlockArgsFor, type LandlockExtra } from './landlock.js';
-export { securityContextFor, profileVersion, UNPRIVILEGED_PORT_SYSCTL, type SecurityContexts } from './security-context.js';
+export {
+  securityContextFor,
+  profileVersion,
+  UNPRIVILEGED_PORT_SYSCTL,
+  type SecurityContexts,
+} from './security-context.js';
 export { ALL_SYSCALLS, ALWAYS_ALLOWED, ALWAYS_DENIED } from './syscalls.js';
