@@ -2,37 +2,20 @@
 // reconciles (the standby keeps warm caches and is ready, but writes nothing), a SIGKILLed leader is replaced
 // once its lease expires (not before: no two leaders), and a leader stopped with SIGTERM releases the lease so
 // the standby takes over at once.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { CoordinationV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import type { ProfileObject } from '../../src/controller/types.js';
 import { freePort, waitFor } from '../cluster/net.js';
+import { ensurePodfenceCli } from '../cluster/podfence-cli.js';
 import { logTail, startProcess, type ManagedProcess } from '../cluster/processes.js';
 import { sharedKubeConfig, sharedKubeconfigPath, uniqueName } from '../cluster/shared.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const kc = sharedKubeConfig();
 const custom = kc.makeApiClient(CustomObjectsApi);
 const coordination = kc.makeApiClient(CoordinationV1Api);
 const PROFILES = { group: 'podfence.dev', version: 'v1alpha1', plural: 'sandboxprofiles' };
-
-/** dist/ is built by scripts/setup.sh; rebuild when a source file is newer (a developer running this file alone). */
-function ensureBuilt(): string {
-  const cli = join(root, 'dist', 'src', 'cli.js');
-  const newest = (dir: string): number =>
-    readdirSync(dir, { withFileTypes: true }).reduce((m, e) => {
-      const p = join(dir, e.name);
-      return Math.max(m, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
-    }, 0);
-  if (!existsSync(cli) || statSync(cli).mtimeMs < newest(join(root, 'src'))) {
-    spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
-  }
-  if (!existsSync(cli)) throw new Error('dist/src/cli.js missing: run `npm run build:ts`');
-  return cli;
-}
 
 interface Replica {
   identity: string;
@@ -103,7 +86,7 @@ describe('controller leader election (two processes)', () => {
 
   beforeAll(async () => {
     logDir = mkdtempSync(join(tmpdir(), 'podfence-le-'));
-    cli = ensureBuilt();
+    cli = ensurePodfenceCli();
     await custom.createClusterCustomObject({
       ...PROFILES,
       body: {

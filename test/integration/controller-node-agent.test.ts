@@ -3,7 +3,6 @@
 // the exact compiled bytes, status goes Ready, node labels follow, a changed profile gets a new file and the old
 // one goes once unused, a pod bound to the node keeps its version, deletion waits for that pod, and an agent
 // restarted over a tampered directory puts it right.
-import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
   existsSync,
@@ -24,6 +23,7 @@ import { Controller } from '../../src/controller/controller.js';
 import type { NodeReportObject, ProfileObject } from '../../src/controller/types.js';
 import { compileSeccomp, validateProfile } from '../../src/profile/index.js';
 import { freePort, waitFor } from '../cluster/net.js';
+import { ensurePodfenceCli } from '../cluster/podfence-cli.js';
 import { logTail, startProcess, type ManagedProcess } from '../cluster/processes.js';
 import {
   deleteNamespace,
@@ -40,21 +40,6 @@ const core = kc.makeApiClient(CoreV1Api);
 const custom = kc.makeApiClient(CustomObjectsApi);
 const PROFILES = { group: 'podfence.dev', version: 'v1alpha1', plural: 'sandboxprofiles' };
 const REPORTS = { group: 'podfence.dev', version: 'v1alpha1', plural: 'sandboxnodereports' };
-
-/** dist/ is built by scripts/setup.sh; rebuild when a source file is newer (a developer running this file alone). */
-function ensureBuilt(): string {
-  const cli = join(root, 'dist', 'src', 'cli.js');
-  const newest = (dir: string): number =>
-    readdirSync(dir, { withFileTypes: true }).reduce((m, e) => {
-      const p = join(dir, e.name);
-      return Math.max(m, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
-    }, 0);
-  if (!existsSync(cli) || statSync(cli).mtimeMs < newest(join(root, 'src'))) {
-    spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
-  }
-  if (!existsSync(cli)) throw new Error('dist/src/cli.js missing: run `npm run build:ts`');
-  return cli;
-}
 
 /** The real helper when built (scripts/setup.sh builds it); else a stand-in that states the probe's JSON. */
 function initBinary(dir: string): string {
@@ -132,7 +117,7 @@ describe('controller and node agent against a real apiserver', () => {
     kubeletRoot = mkdtempSync(join(tmpdir(), 'podfence-kubelet-'));
     seccompDir = join(kubeletRoot, 'seccomp', 'podfence');
     logDir = mkdtempSync(join(tmpdir(), 'podfence-agent-log-'));
-    cli = ensureBuilt();
+    cli = ensurePodfenceCli();
     probe = initBinary(logDir);
     await core.createNode({ body: { metadata: { name: nodeName, labels: { 'podfence.dev/test': 'true' } } } });
     namespace = await uniqueNamespace('ctl');
@@ -439,7 +424,7 @@ describe('a node with a Landlock ABI too low for the profile', () => {
   beforeAll(async () => {
     kubeletRoot = mkdtempSync(join(tmpdir(), 'podfence-kubelet-'));
     logDir = mkdtempSync(join(tmpdir(), 'podfence-agent-log-'));
-    const cli = ensureBuilt();
+    const cli = ensurePodfenceCli();
     const probe = join(logDir, 'probe-abi3');
     writeFileSync(probe, '#!/bin/sh\necho \'{"landlock_abi":3,"kernel":"6.1.0"}\'\n');
     chmodSync(probe, 0o755);

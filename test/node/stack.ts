@@ -4,13 +4,14 @@
 // (scripts/demo.sh through stack-cli.ts). Everything lives under one directory (default /var/lib/podfence-stack):
 // the cluster's certificates, data and logs, podfence's logs and pid files, and state.json for `down`.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { startCluster, type TestCluster } from '../cluster/harness.js';
 import { applyManifestFiles, waitForCRDsEstablished } from '../cluster/manifests.js';
 import { freePort, waitFor } from '../cluster/net.js';
+import { ensurePodfenceCli } from '../cluster/podfence-cli.js';
 import { logTail, startProcess, type ManagedProcess } from '../cluster/processes.js';
 import { DEFAULT_LAYOUT, type NodeLayout } from './config.js';
 import { cleanupNode, startNode, type TestNode } from './node.js';
@@ -57,19 +58,9 @@ interface StackState {
   startedAt: string;
 }
 
-/** dist/src/cli.js, rebuilt (`tsc -p tsconfig.build.json`) when any file under src/ is newer. */
+/** dist/src/cli.js, rebuilt when any file under src/ is newer. */
 export async function ensurePodfenceBuilt(log: (m: string) => void = () => undefined): Promise<string> {
-  const cli = join(REPO_ROOT, 'dist', 'src', 'cli.js');
-  const newest = (dir: string): number =>
-    readdirSync(dir, { withFileTypes: true }).reduce((m, e) => {
-      const p = join(dir, e.name);
-      return Math.max(m, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
-    }, 0);
-  if (!existsSync(cli) || statSync(cli).mtimeMs < newest(join(REPO_ROOT, 'src'))) {
-    log('building podfence (tsc -p tsconfig.build.json)');
-    await run(join(REPO_ROOT, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.build.json'], { cwd: REPO_ROOT });
-  }
-  return cli;
+  return ensurePodfenceCli(log);
 }
 
 /** The static Landlock wrapper, built by `make -C init-helper` when missing. */
