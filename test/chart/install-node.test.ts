@@ -286,16 +286,10 @@ d('chart installed on a real node', () => {
     ];
     expect(left.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([]);
     expect(kubectl(['get', 'crd', 'sandboxprofiles.podfence.dev']).status).toBe(0);
-    // New pods in the formerly opted-in namespace are admitted as if podfence had never been there.
-    kubectlOk([
-      'run',
-      'after',
-      '-n',
-      'shop',
-      '--image=localhost/podfence/busybox:dev',
-      '--restart=Never',
-      '--dry-run=server',
-    ]);
+    // New pods in the formerly opted-in namespace are admitted as if podfence had never been there (once the
+    // apiserver's admission caches have seen the policy's deletion: they lag the API by a moment).
+    const after = ['run', 'after', '-n', 'shop', '--image=localhost/podfence/busybox:dev', '--restart=Never'];
+    await waitFor('a pod admitted after uninstall', () => kubectl([...after, '--dry-run=server']).status === 0, 30_000);
   }, 240_000);
 });
 
