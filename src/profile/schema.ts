@@ -138,6 +138,14 @@ const SeccompArgSchema = z.strictObject({
     .describe('For MASKED_EQ: the value the masked argument must equal.'),
 });
 
+/** An errno value as seccomp's errnoRet takes it (SECCOMP_RET_DATA is 16 bits; Linux errnos stay below 4096). */
+const errnoNumber = () =>
+  z
+    .number({ error: 'must be an errno number 1-4095' })
+    .int({ error: 'must be an errno number 1-4095' })
+    .min(1, { error: 'must be an errno number 1-4095' })
+    .max(4095, { error: 'must be an errno number 1-4095' });
+
 export const SECCOMP_RULE_ACTIONS = ['allow', 'errno', 'kill', 'log'] as const;
 const SeccompRuleSchema = z.strictObject({
   names: setOf(syscallName, 'syscall')
@@ -146,13 +154,7 @@ const SeccompRuleSchema = z.strictObject({
   action: z
     .enum(SECCOMP_RULE_ACTIONS, { error: oneOf(SECCOMP_RULE_ACTIONS) })
     .describe('allow | errno (return spec.seccomp.errno) | kill (the process) | log (allow and log).'),
-  errno: z
-    .number({ error: 'must be an errno number 1-4095' })
-    .int({ error: 'must be an errno number 1-4095' })
-    .min(1, { error: 'must be an errno number 1-4095' })
-    .max(4095, { error: 'must be an errno number 1-4095' })
-    .optional()
-    .describe('errno for action errno (default: spec.seccomp.errno).'),
+  errno: errnoNumber().optional().describe('errno for action errno (default: spec.seccomp.errno).'),
   args: z
     .array(SeccompArgSchema)
     .max(6, { error: 'must have at most 6 conditions' })
@@ -167,13 +169,7 @@ export const SeccompSchema = z
       .enum(SECCOMP_DEFAULT_ACTIONS, { error: oneOf(SECCOMP_DEFAULT_ACTIONS) })
       .optional()
       .describe('What a syscall not allowed gets: errno (default), kill (the process, SIGSYS), log (allowed, logged).'),
-    errno: z
-      .number({ error: 'must be an errno number 1-4095' })
-      .int({ error: 'must be an errno number 1-4095' })
-      .min(1, { error: 'must be an errno number 1-4095' })
-      .max(4095, { error: 'must be an errno number 1-4095' })
-      .optional()
-      .describe('errno returned by denied syscalls (default 1, EPERM).'),
+    errno: errnoNumber().optional().describe('errno returned by denied syscalls (default 1, EPERM).'),
     allow: setOf(syscallName, 'syscall')
       .optional()
       .describe('Syscalls allowed on top of the preset. The always-denied set (mount, ptrace, bpf, ...) is refused.'),

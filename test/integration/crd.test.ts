@@ -6,6 +6,7 @@ import { ApiextensionsV1Api, CustomObjectsApi, type KubernetesObject } from '@ku
 import { GROUP, PROFILE_KIND, PROFILE_PLURAL, VERSION, API_VERSION } from '../../src/common/constants.js';
 import { errorText, parseManifests, rawRequest } from '../cluster/manifests.js';
 import { sharedKubeConfig, uniqueName } from '../cluster/shared.js';
+import { documentedSpec } from '../fixtures/documented-profile.js';
 
 const CRD_NAME = `${PROFILE_PLURAL}.${GROUP}`;
 const CRD_FILE = join(process.cwd(), 'crds', `${GROUP}_${PROFILE_PLURAL}.yaml`);
@@ -21,33 +22,7 @@ function documentedProfile(name: string): KubernetesObject & { spec: Record<stri
     apiVersion: API_VERSION,
     kind: PROFILE_KIND,
     metadata: { name, labels: { 'podfence.dev/test': 'true' } },
-    spec: {
-      preset: 'network-server',
-      mode: 'enforce',
-      user: { runAsUser: 65534, runAsGroup: 65534, fsGroup: 65534 },
-      capabilities: { keep: ['NET_BIND_SERVICE'] },
-      seccomp: {
-        defaultAction: 'errno',
-        errno: 1,
-        allow: ['sendfile'],
-        deny: ['ptrace'],
-        rules: [{ names: ['socket'], action: 'errno', args: [{ index: 2, op: 'EQ', value: 262 }] }],
-        architectures: ['x86_64', 'aarch64'],
-      },
-      landlock: {
-        mode: 'enforce',
-        baseline: true,
-        readOnly: ['/etc', '/usr'],
-        readWrite: ['/tmp'],
-        execute: ['/usr/bin', '/bin'],
-        tcp: { bind: [8080], connect: [443] },
-        scope: ['signal', 'abstract-unix-socket'],
-        missingPaths: 'skip',
-        trustVolumes: true,
-      },
-      allowOverrideTo: ['batch'],
-      allowHost: { network: false, pid: false, ipc: false, hostPath: false },
-    },
+    spec: documentedSpec(),
   };
 }
 

@@ -1,39 +1,12 @@
 import fc from 'fast-check';
 import { validateProfile, formatErrors } from '../../../src/profile/index.js';
+import { documentedSpec } from '../../fixtures/documented-profile.js';
 
 const profile = (spec: unknown, name = 'web') => ({
   apiVersion: 'podfence.dev/v1alpha1',
   kind: 'SandboxProfile',
   metadata: { name },
   spec,
-});
-
-const documented = () => ({
-  preset: 'network-server',
-  mode: 'enforce',
-  user: { runAsUser: 65534, runAsGroup: 65534, fsGroup: 65534 },
-  capabilities: { keep: ['NET_BIND_SERVICE'] },
-  seccomp: {
-    defaultAction: 'errno',
-    errno: 1,
-    allow: ['sendfile'],
-    deny: ['ptrace'],
-    rules: [{ names: ['socket'], action: 'errno', args: [{ index: 2, op: 'EQ', value: 262 }] }],
-    architectures: ['x86_64', 'aarch64'],
-  },
-  landlock: {
-    mode: 'enforce',
-    baseline: true,
-    readOnly: ['/etc', '/usr'],
-    readWrite: ['/tmp'],
-    execute: ['/usr/bin', '/bin'],
-    tcp: { bind: [8080], connect: [443] },
-    scope: ['signal', 'abstract-unix-socket'],
-    missingPaths: 'skip',
-    trustVolumes: true,
-  },
-  allowOverrideTo: ['batch'],
-  allowHost: { network: false, pid: false, ipc: false, hostPath: false },
 });
 
 /** The errors of an invalid spec, or fails. */
@@ -45,7 +18,7 @@ function errorsOf(obj: unknown) {
 
 describe('validateProfile', () => {
   test('accepts the documented example and an empty spec', () => {
-    const r = validateProfile(profile(documented()));
+    const r = validateProfile(profile(documentedSpec()));
     expect(r.ok ? [] : r.errors).toEqual([]);
     expect(validateProfile(profile({})).ok).toBe(true);
     expect(validateProfile(profile(undefined)).ok).toBe(true);
@@ -122,7 +95,7 @@ describe('validateProfile', () => {
     ['errno 0', (s) => (s.seccomp.errno = 0), 'spec.seccomp.errno', /1-4095/],
     ['bad override name', (s) => (s.allowOverrideTo = ['Batch']), 'spec.allowOverrideTo[0]', /DNS label/],
   ])('rejects %s naming the field', (_what, mutate, path, message) => {
-    const spec = documented();
+    const spec = documentedSpec();
     mutate(spec);
     const errors = errorsOf(profile(spec));
     expect(errors).toContainEqual({ path, message: expect.stringMatching(message) });
