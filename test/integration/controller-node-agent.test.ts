@@ -61,6 +61,35 @@ const expected = (name: string, spec: object) => {
   return compileSeccomp(v.profile);
 };
 
+/** `podfence node-agent` as a child process against the shared cluster, with a temp kubelet root. */
+function startNodeAgent(
+  name: string,
+  o: { cli: string; nodeName: string; kubeletRoot: string; probe: string; logDir: string; port: number },
+  extraArgs: string[] = [],
+): ManagedProcess {
+  return startProcess({
+    name,
+    command: process.execPath,
+    args: [
+      o.cli,
+      'node-agent',
+      '--kubeconfig',
+      sharedKubeconfigPath(),
+      '--node-name',
+      o.nodeName,
+      '--kubelet-root',
+      o.kubeletRoot,
+      '--init-binary',
+      o.probe,
+      '--ops-port',
+      String(o.port),
+      ...extraArgs,
+    ],
+    dir: o.logDir,
+    tiedToParent: true,
+  });
+}
+
 describe('controller and node agent against a real apiserver', () => {
   const nodeName = uniqueName('fake-node');
   const profileName = uniqueName('web');
@@ -79,30 +108,12 @@ describe('controller and node agent against a real apiserver', () => {
 
   const startAgent = async () => {
     const port = await freePort();
-    agent = startProcess({
-      name: `node-agent-${Date.now()}`,
-      command: process.execPath,
-      args: [
-        cli,
-        'node-agent',
-        '--kubeconfig',
-        sharedKubeconfigPath(),
-        '--node-name',
-        nodeName,
-        '--kubelet-root',
-        kubeletRoot,
-        '--init-binary',
-        probe,
-        '--ops-port',
-        String(port),
-        '--retire-grace-seconds',
-        '1',
-        '--resync-seconds',
-        '5',
-      ],
-      dir: logDir,
-      tiedToParent: true,
-    });
+    agent = startNodeAgent(`node-agent-${Date.now()}`, { cli, nodeName, kubeletRoot, probe, logDir, port }, [
+      '--retire-grace-seconds',
+      '1',
+      '--resync-seconds',
+      '5',
+    ]);
   };
   const files = () => (existsSync(seccompDir) ? readdirSync(seccompDir).sort() : []);
   const waitOr = async (check: () => Promise<boolean>, ms: number, what: string) => {
@@ -438,26 +449,8 @@ describe('a node with a Landlock ABI too low for the profile', () => {
     controller.startInformers();
     await controller.waitForSync();
     controller.startReconciling();
-    agent = startProcess({
-      name: 'node-agent-abi3',
-      command: process.execPath,
-      args: [
-        cli,
-        'node-agent',
-        '--kubeconfig',
-        sharedKubeconfigPath(),
-        '--node-name',
-        nodeName,
-        '--kubelet-root',
-        kubeletRoot,
-        '--init-binary',
-        probe,
-        '--ops-port',
-        String(await freePort()),
-      ],
-      dir: logDir,
-      tiedToParent: true,
-    });
+    const port = await freePort();
+    agent = startNodeAgent('node-agent-abi3', { cli, nodeName, kubeletRoot, probe, logDir, port });
   }, 180_000);
 
   afterAll(async () => {
