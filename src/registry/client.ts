@@ -34,6 +34,8 @@ export interface RegistryClientOptions {
   cacheSize?: number;
   /** Largest manifest or config accepted. */
   maxBytes?: number;
+  /** Milliseconds clock for cache expiry (tags, tokens); tests pass a fake one so TTLs never race real time. */
+  now?: () => number;
 }
 
 const INDEX_TYPES = [
@@ -94,6 +96,7 @@ export class RegistryClient {
       tagTtlMs: 60_000,
       cacheSize: 1000,
       maxBytes: 4 * 1024 * 1024,
+      now: Date.now,
       ...options,
     };
     this.byDigest = new Lru(this.opts.cacheSize);
@@ -111,7 +114,7 @@ export class RegistryClient {
     let top = ref.digest;
     if (!top) {
       const t = this.byTag.get(tagKey);
-      if (t && t.expires > Date.now()) top = t.digest;
+      if (t && t.expires > this.opts.now()) top = t.digest;
     }
     if (top) {
       const hit = this.byDigest.get(`${ref.registry}/${ref.repository}@${top}|${platformKey}`);
@@ -124,7 +127,7 @@ export class RegistryClient {
     try {
       const session: Session = { ref, credentials, signal };
       const first = await this.getManifest(session, ref.digest ?? ref.tag ?? 'latest');
-      if (!ref.digest) this.byTag.set(tagKey, { digest: first.digest, expires: Date.now() + this.opts.tagTtlMs });
+      if (!ref.digest) this.byTag.set(tagKey, { digest: first.digest, expires: this.opts.now() + this.opts.tagTtlMs });
       let manifest = first;
       if (INDEX_TYPES.includes(first.mediaType ?? '')) {
         const chosen = pickPlatform(first.json, this.opts.platform);
@@ -185,7 +188,7 @@ export class RegistryClient {
     const headers = { accept };
     let res = await this.get(
       base + path,
-      { ...headers, ...(cached && cached.expires > Date.now() ? { authorization: cached.header } : {}) },
+      { ...headers, ...(cached && cached.expires > this.opts.now() ? { authorization: cached.header } : {}) },
       s.signal,
     );
     if (res.status !== 401) return res;
@@ -206,7 +209,7 @@ export class RegistryClient {
       } else continue;
       res = await this.get(base + path, { ...headers, authorization }, s.signal);
       if (res.status !== 401 && res.status !== 403) {
-        this.tokens.set(tokenKey, { header: authorization, expires: Date.now() + Math.max(ttl - 10, 5) * 1000 });
+        this.tokens.set(tokenKey, { header: authorization, expires: this.opts.now() + Math.max(ttl - 10, 5) * 1000 });
         return res;
       }
     }

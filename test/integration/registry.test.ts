@@ -37,12 +37,15 @@ test('public registry: entrypoint, cmd and user of a pushed image; digest refere
 });
 
 test('a moved tag is seen once its TTL has passed', async () => {
+  // A fake clock: the push below may take any time on a loaded machine; only the clock decides expiry.
+  let now = 1_000_000;
   const a = await pub.push('app/moving', 'latest', { entrypoint: ['/a'] });
-  const client = new RegistryClient({ plainHttp: [pub.hostPort], tagTtlMs: 200 });
+  const client = new RegistryClient({ plainHttp: [pub.hostPort], tagTtlMs: 60_000, now: () => now });
   expect((await client.resolve(a.ref)).entrypoint).toEqual(['/a']);
   await pub.push('app/moving', 'latest', { entrypoint: ['/b'] });
+  now += 59_999;
   expect((await client.resolve(a.ref)).entrypoint).toEqual(['/a']);
-  await new Promise((r) => setTimeout(r, 300));
+  now += 2;
   expect((await client.resolve(a.ref)).entrypoint).toEqual(['/b']);
 });
 
@@ -102,6 +105,7 @@ test('a registry that never answers times out within the bound', async () => {
   const client = new RegistryClient({ plainHttp: [`127.0.0.1:${port}`], timeoutMs: 300 });
   const started = Date.now();
   await expect(client.resolve(`127.0.0.1:${port}/a/b:c`)).rejects.toThrow(/did not answer within 300 ms/);
-  expect(Date.now() - started).toBeLessThan(3000);
+  // Only catches a client that waits for the socket forever; generous so a loaded machine cannot trip it.
+  expect(Date.now() - started).toBeLessThan(30_000);
   silent.close();
 });
