@@ -37,6 +37,8 @@ RUN rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack 
 COPY --from=deps --chown=0:0 /app/node_modules ./node_modules
 COPY --from=build --chown=0:0 /src/dist/src ./dist/src
 COPY --chown=0:0 package.json ./
+# gRPC service definitions of the node agent's CSI plugin, loaded at run time.
+COPY --chown=0:0 proto ./proto
 # Non-root (the chart also sets runAsUser/runAsNonRoot); files stay root-owned and read-only to the process, so
 # the image runs with readOnlyRootFilesystem: true (Node.js needs no writable path; the chart mounts /tmp).
 USER 65532:65532
