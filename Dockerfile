@@ -17,6 +17,13 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npx tsc -p tsconfig.build.json
 
+# --- audit-tap: the static audit record reader the node agent runs for denials (audit-tap/) --------------------
+FROM ${NODE_IMAGE} AS audit-tap
+RUN apk add --no-cache gcc musl-dev make linux-headers binutils
+WORKDIR /src/audit-tap
+COPY audit-tap/ ./
+RUN make clean >/dev/null 2>&1 || true; make CC=gcc EXTRA_CFLAGS="-ffile-prefix-map=/src=." && test -x build/audit-tap
+
 # --- deps: production node_modules only ---------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
@@ -39,6 +46,7 @@ COPY --from=build --chown=0:0 /src/dist/src ./dist/src
 COPY --chown=0:0 package.json ./
 # gRPC service definitions of the node agent's CSI plugin, loaded at run time.
 COPY --chown=0:0 proto ./proto
+COPY --from=audit-tap --chown=0:0 --chmod=0755 /src/audit-tap/build/audit-tap /usr/local/bin/audit-tap
 # Non-root (the chart also sets runAsUser/runAsNonRoot); files stay root-owned and read-only to the process, so
 # the image runs with readOnlyRootFilesystem: true (Node.js needs no writable path; the chart mounts /tmp).
 USER 65532:65532

@@ -16,6 +16,7 @@ node_bin=$(readlink -f "$(command -v node)")
 tar=$cache/operator.tar stamp=$cache/operator.inputs
 sum=$(cd "$repo" && {
   find src -type f -name '*.ts' | LC_ALL=C sort | xargs sha256sum
+  find audit-tap/src audit-tap/Makefile -type f | LC_ALL=C sort | xargs sha256sum
   sha256sum package.json package-lock.json tsconfig.json tsconfig.build.json "$node_bin" \
     "$here/build-operator-image.sh" "$repo/test/images/build-image.sh"
 } | sha256sum | cut -c1-64)
@@ -47,6 +48,10 @@ while read -r dir; do
   mkdir -p "$root/app/$(dirname "$rel")"
   cp -a "$dir" "$root/app/$rel"
 done <<<"$deps"
+
+# 2b. The static audit record reader the node agent runs for denials (the Dockerfile's audit-tap stage).
+make -s -C "$repo/audit-tap" >&2 || { log "ERROR: make -C audit-tap failed"; exit 1; }
+install -m 0755 "$repo/audit-tap/build/audit-tap" "$root/usr/local/bin/audit-tap"
 
 # 3. Node.js and the shared libraries it links (the Dockerfile gets both from the node base image).
 install -m 0755 "$node_bin" "$root/usr/local/bin/node"
