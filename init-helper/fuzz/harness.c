@@ -80,6 +80,9 @@ int pf_fuzz_one(const uint8_t *data, size_t size)
 			size_t len = strlen(o.paths[i].path);
 			CHECK(len > 0 && len <= PF_MAX_PATH_LEN);
 			CHECK(o.paths[i].kind <= PF_PATH_EXEC);
+			CHECK(o.paths[i].source <= PF_SRC_VOLUME);
+			CHECK(o.paths[i].path[0] == '/');
+			CHECK(strstr(o.paths[i].path, "/../") == NULL);
 		}
 		CHECK((o.scopes & ~(uint64_t)(PF_SCOPE_SIGNAL | PF_SCOPE_ABSTRACT_UNIX_SOCKET)) == 0);
 		if (o.action == PF_RUN) {

@@ -24,12 +24,18 @@ static const char usage_text[] =
 	"  --ro PATH            read-only access beneath PATH\n"
 	"  --rw PATH            read-write access beneath PATH (create, remove, rename within)\n"
 	"  --exec PATH          execute (and read) beneath PATH\n"
+	"  --optional-ro|--optional-rw|--optional-exec PATH   the same, from a preset or the baseline: silent when\n"
+	"                       missing, never fatal\n"
+	"  --volume-ro|--volume-rw PATH   a mounted volume: granted only as the root of a mount\n"
 	"  --bind-tcp PORT      allow binding this TCP port (ABI >= 4)\n"
 	"  --connect-tcp PORT   allow connecting to this TCP port (ABI >= 4)\n"
 	"  --deny-tcp           restrict TCP even when no port is allowed\n"
 	"  --scope signal|abstract-unix-socket   (ABI >= 6)\n"
 	"  --mode enforce|best-effort            (default enforce)\n"
-	"  --missing skip|fail                   a listed path missing or unreachable (default skip)\n"
+	"  --missing skip|fail                   a listed path missing, unreachable or refused (default skip)\n"
+	"  --verbose                             a line per path on stderr (default: one line for what was not\n"
+	"                                        granted, nothing when all was)\n"
+	"  Paths are absolute. A path through a symlink grants nothing beyond what rules without symlinks grant.\n"
 	"       podfence-init --probe | --version | install DIR\n";
 
 static void json_string(const char *s)

@@ -57,17 +57,35 @@ static const char *option_value(const char *name, int argc, char *const argv[], 
 	return argv[*i];
 }
 
-static int add_path(struct pf_opts *o, enum pf_path_kind kind, const char *opt, const char *path, char *err,
-		    size_t errlen)
+/* A '..' component would let a path's meaning depend on what lies beneath it; the profile schema refuses it too. */
+static int has_dotdot(const char *p)
+{
+	const char *c = p;
+	while ((c = strstr(c, "..")) != NULL) {
+		if ((c == p || c[-1] == '/') && (c[2] == '\0' || c[2] == '/'))
+			return 1;
+		c += 2;
+	}
+	return 0;
+}
+
+static int add_path(struct pf_opts *o, enum pf_path_kind kind, enum pf_path_source source, const char *opt,
+		    const char *path, char *err, size_t errlen)
 {
 	size_t len = strlen(path);
 	if (len == 0)
 		return fail(err, errlen, "%s: empty path", opt);
 	if (len > PF_MAX_PATH_LEN)
 		return fail(err, errlen, "%s: path longer than %d bytes", opt, PF_MAX_PATH_LEN);
+	/* Relative paths would depend on the working directory, which the pod spec sets. */
+	if (path[0] != '/')
+		return fail(err, errlen, "%s %.64s: not an absolute path", opt, path);
+	if (has_dotdot(path))
+		return fail(err, errlen, "%s %.64s: '..' is not allowed in a path", opt, path);
 	if (o->n_paths >= PF_MAX_PATHS)
 		return fail(err, errlen, "%s %s: more than %d paths", opt, path, PF_MAX_PATHS);
 	o->paths[o->n_paths].kind = kind;
+	o->paths[o->n_paths].source = source;
 	o->paths[o->n_paths].path = path;
 	o->n_paths++;
 	return 0;
@@ -87,7 +105,11 @@ static int add_port(struct pf_opts *o, enum pf_port_kind kind, const char *opt, 
 	return 0;
 }
 
-static const char *const path_opts[] = {"--ro", "--rw", "--exec"};
+/* Index = kind + 3 * source (volumes are never executable: no --volume-exec). */
+#define N_PATH_OPTS 8
+static const char *const path_opts[N_PATH_OPTS] = {"--ro",          "--rw",          "--exec",
+						   "--optional-ro", "--optional-rw", "--optional-exec",
+						   "--volume-ro",   "--volume-rw"};
 static const char *const port_opts[] = {"--bind-tcp", "--connect-tcp"};
 
 int pf_parse(int argc, char *const argv[], struct pf_opts *o, char *err, size_t errlen)
@@ -141,12 +163,17 @@ int pf_parse(int argc, char *const argv[], struct pf_opts *o, char *err, size_t 
 			o->deny_tcp = 1;
 			continue;
 		}
-		for (k = 0; k < 3 && !matched; k++) {
+		if (strcmp(a, "--verbose") == 0) {
+			o->verbose = 1;
+			continue;
+		}
+		for (k = 0; k < N_PATH_OPTS && !matched; k++) {
 			v = option_value(path_opts[k], argc, argv, &i, &missing);
 			if (missing)
 				return fail(err, errlen, "%s needs a PATH", path_opts[k]);
 			if (v) {
-				if (add_path(o, (enum pf_path_kind)k, path_opts[k], v, err, errlen) != 0)
+				if (add_path(o, (enum pf_path_kind)(k % 3), (enum pf_path_source)(k / 3), path_opts[k], v,
+					     err, errlen) != 0)
 					return -1;
 				matched = 1;
 			}

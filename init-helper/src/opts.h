@@ -17,11 +17,19 @@ enum pf_action { PF_RUN = 0, PF_PROBE, PF_INSTALL, PF_VERSION_ACTION, PF_HELP };
 enum pf_mode { PF_ENFORCE = 0, PF_BEST_EFFORT };
 enum pf_missing { PF_MISSING_SKIP = 0, PF_MISSING_FAIL };
 enum pf_path_kind { PF_PATH_RO = 0, PF_PATH_RW, PF_PATH_EXEC };
+/*
+ * Who asked for a path, which decides how far the wrapper trusts what it finds there (see resolve.h):
+ * the profile's author (--ro/--rw/--exec: missing or refused counts for --missing fail), the preset or baseline
+ * (--optional-*: silent when missing, never fatal), or a volume the runtime mounted (--volume-*: granted only as
+ * the root of a mount, whatever symlinks lead there).
+ */
+enum pf_path_source { PF_SRC_AUTHOR = 0, PF_SRC_OPTIONAL, PF_SRC_VOLUME };
 enum pf_port_kind { PF_PORT_BIND = 0, PF_PORT_CONNECT };
 
 struct pf_path_rule {
 	enum pf_path_kind kind;
-	const char *path; /* points into argv */
+	enum pf_path_source source;
+	const char *path; /* points into argv; absolute, no '..' component */
 };
 
 struct pf_port_rule {
@@ -34,6 +42,7 @@ struct pf_opts {
 	enum pf_mode mode;
 	enum pf_missing missing;
 	int deny_tcp;       /* --deny-tcp given */
+	int verbose;        /* --verbose: a line per path rule on stderr */
 	uint64_t scopes;    /* PF_SCOPE_* bits */
 	size_t n_paths;
 	struct pf_path_rule paths[PF_MAX_PATHS];

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "landlock.h"
+#include "resolve.h"
 
 #ifndef O_PATH
 #define O_PATH 010000000
@@ -64,44 +65,308 @@ const char *pf_unavailable_reason(const struct pf_kernel *k)
 	}
 }
 
-static const char *const kind_opt[] = {"--ro", "--rw", "--exec"};
+/* Option names by kind + 3 * source, as typed on the command line. */
+static const char *const opt_name[] = {"--ro",          "--rw",          "--exec",
+				       "--optional-ro", "--optional-rw", "--optional-exec",
+				       "--volume-ro",   "--volume-rw",   "--volume-exec"};
 
-static int add_path_rule(int ruleset, const struct pf_opts *o, const struct pf_path_rule *r, uint64_t rights)
+enum outcome { PF_PENDING = 0, PF_GRANTED, PF_COVERED, PF_SKIPPED, PF_REFUSED };
+
+/*
+ * What became of one path rule. The fd is the object that was checked and the one granted (no second lookup);
+ * it is closed once judged, the identity (dev, ino) stays: a granted inode is held by the ruleset, so its number
+ * cannot be reused while the wrapper runs.
+ */
+struct rule_state {
+	struct pf_object obj;
+	const char *reached; /* the path reached through symlinks (in reached_pool), or NULL */
+	uint64_t rights; /* what the rule asks for, masked for the object's type */
+	enum outcome outcome;
+	const char *why;
+};
+
+static struct rule_state states[PF_MAX_PATHS];
+static char canon[PF_CANON_MAX];
+/* No malloc in this binary (size): the reached paths, for messages, go here; when full, a shorter note. */
+static char reached_pool[1 << 16];
+static size_t reached_used;
+
+static const char *keep_reached(const char *path)
+{
+	size_t n = strlen(path) + 1;
+	char *at;
+	if (reached_used + n > sizeof(reached_pool))
+		return "(a path)";
+	at = reached_pool + reached_used;
+	memcpy(at, path, n);
+	reached_used += n;
+	return at;
+}
+
+static const char *opt_of(const struct pf_path_rule *r)
+{
+	return opt_name[r->kind + 3 * r->source];
+}
+
+static int same_object(const struct pf_object *a, const struct pf_object *b)
+{
+	return a->dev == b->dev && a->ino == b->ino;
+}
+
+static void close_fds(struct rule_state *s)
+{
+	pf_object_close(&s->obj);
+}
+
+/*
+ * The rights the rules granted so far give on `t`, as Landlock computes them: rules on t itself, then rules on
+ * every directory from t (or its directory) up to the process root, crossing mounts as the kernel's '..' does,
+ * which is how Landlock walks too.
+ */
+static uint64_t covered_rights(const struct pf_object *t, size_t n)
+{
+	struct pf_object cur, up;
+	uint64_t have = 0;
+	size_t i;
+	int depth, start = S_ISDIR(t->mode) ? t->fd : t->dir_fd;
+
+	for (i = 0; i < n; i++)
+		if (states[i].outcome == PF_GRANTED && same_object(&states[i].obj, t))
+			have |= states[i].rights;
+	if (start < 0)
+		return have;
+	memset(&cur, 0, sizeof(cur));
+	cur.dir_fd = -1;
+	cur.fd = openat(start, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	for (depth = 0; cur.fd >= 0 && pf_identify(&cur) == 0 && depth < 4096; depth++) {
+		if (!S_ISDIR(t->mode) || depth > 0)
+			for (i = 0; i < n; i++)
+				if (states[i].outcome == PF_GRANTED && S_ISDIR(states[i].obj.mode) &&
+				    same_object(&states[i].obj, &cur))
+					have |= states[i].rights;
+		memset(&up, 0, sizeof(up));
+		up.dir_fd = -1;
+		up.fd = openat(cur.fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (up.fd < 0 || pf_identify(&up) != 0 || (same_object(&up, &cur) && up.mnt_id == cur.mnt_id)) {
+			pf_object_close(&up); /* the process root (its '..' is itself), or an error: stop */
+			break;
+		}
+		pf_object_close(&cur);
+		cur = up;
+	}
+	pf_object_close(&cur);
+	return have;
+}
+
+/*
+ * A rule whose path crossed a symlink (which the tenant may have planted, in the image or in a writable volume)
+ * adds nothing of its own: what it reaches must already be granted, with at least its rights, by rules that
+ * crossed no symlink. One exception keeps dynamic binaries running on merged-/usr images, where the ELF loader
+ * (/lib64/ld-linux-x86-64.so.2) is always a symlink: an execute rule may reach one regular file that the other
+ * rules already let the workload read but not write, with a single link, on the container's root filesystem
+ * (the image: private to this container, unlike a volume another container may write).
+ * Returns 1 to grant, 0 when already covered (nothing to add), -1 when refused (with the reason).
+ */
+static int judge_symlinked(const struct pf_path_rule *r, struct rule_state *s, size_t n, const struct pf_object *root)
+{
+	uint64_t have = covered_rights(&s->obj, n);
+	if ((have & s->rights) == s->rights)
+		return 0;
+	if (r->kind == PF_PATH_EXEC && S_ISREG(s->obj.mode)) {
+		if (s->obj.nlink != 1)
+			s->why = "a file with several hard links";
+		else if (root->mnt_id == 0 || s->obj.mnt_id != root->mnt_id)
+			s->why = "a file outside the container's root filesystem";
+		else if (!(have & PF_FS_READ_FILE))
+			s->why = "a file no rule without symlinks lets the workload read";
+		else if (have & (PF_FS_WRITE_FILE | PF_FS_TRUNCATE))
+			s->why = "a file the workload may write";
+		else
+			return 1;
+		return -1;
+	}
+	s->why = "not already granted these rights by rules that cross no symlink";
+	return -1;
+}
+
+/*
+ * A volume is granted as the root of the mount the runtime made, wherever symlinks lead to it (e.g. the service
+ * account token under /var/run -> /run): never the container's root, the runtime's /dev or a kernel
+ * pseudo-filesystem, and never a plain directory (which a symlink planted in a shared volume could aim at).
+ */
+static const char *judge_volume(const struct pf_object *o, const struct pf_object *root, const struct pf_object *dev)
+{
+	if (!o->mount_root)
+		return "not the root of a mount";
+	if (same_object(o, root) && o->mnt_id == root->mnt_id)
+		return "the container's root";
+	if (dev->fd >= 0 && same_object(o, dev) && o->mnt_id == dev->mnt_id)
+		return "the runtime's /dev";
+	if (pf_is_pseudo_fs(o->fs_type))
+		return "a kernel pseudo-filesystem";
+	return NULL;
+}
+
+static int add_rule(int ruleset, const struct pf_path_rule *r, struct rule_state *s)
 {
 	struct pf_path_beneath_attr attr;
-	struct stat st;
-	int fd, e;
+	memset(&attr, 0, sizeof(attr));
+	attr.allowed_access = s->rights;
+	attr.parent_fd = s->obj.fd;
+	s->outcome = PF_GRANTED;
+	if (attr.allowed_access == 0 || pf_landlock_add_rule(ruleset, PF_RULE_PATH_BENEATH, &attr, 0) == 0)
+		return 0;
+	fprintf(stderr, "podfence-init: %s %s: landlock_add_rule: %s\n", opt_of(r), r->path, strerror(errno));
+	return -1;
+}
 
-	fd = open(r->path, O_PATH | O_CLOEXEC);
-	if (fd < 0) {
-		e = errno;
-		/* Not there, or not reachable by this user (e.g. 65534 and a root-only directory): granting it would
-		   give nothing the user could use, so it is a missing path, not a broken sandbox. */
-		if ((e == ENOENT || e == ENOTDIR || e == EACCES) && o->missing == PF_MISSING_SKIP) {
-			fprintf(stderr, "podfence-init: %s %s: %s (skipped)\n", kind_opt[r->kind], r->path, strerror(e));
+static const char *outcome_name(enum outcome o)
+{
+	switch (o) {
+	case PF_GRANTED:
+		return "granted";
+	case PF_COVERED:
+		return "already granted by the other rules";
+	case PF_SKIPPED:
+		return "skipped";
+	default:
+		return "refused";
+	}
+}
+
+/*
+ * --verbose: a line per rule. Otherwise one summary line of what was not granted, leaving out the preset's and
+ * baseline's missing paths (most images lack some: other architectures' loaders), or nothing at all.
+ */
+static void report(const struct pf_opts *o)
+{
+	static char line[2048];
+	size_t i, len = 0, shown = 0, hidden = 0;
+	for (i = 0; i < o->n_paths; i++) {
+		const struct pf_path_rule *r = &o->paths[i];
+		const struct rule_state *s = &states[i];
+		char item[640];
+		if (o->verbose) {
+			fprintf(stderr, "podfence-init: %s %s: %s%s%s%s%s%s\n", opt_of(r), r->path, outcome_name(s->outcome),
+				s->reached ? ", reaches " : "", s->reached ? s->reached : "", s->reached ? " through a symlink" : "",
+				s->why ? ": " : "", s->why ? s->why : "");
+			continue;
+		}
+		if (s->outcome == PF_GRANTED || s->outcome == PF_COVERED ||
+		    (s->outcome == PF_SKIPPED && r->source == PF_SRC_OPTIONAL))
+			continue;
+		if (s->reached)
+			snprintf(item, sizeof(item), "%s %.200s (reaches %.200s through a symlink: %s)", opt_of(r), r->path,
+				 s->reached, s->why);
+		else
+			snprintf(item, sizeof(item), "%s %.200s (%s)", opt_of(r), r->path, s->why);
+		if (shown < 6 && len + strlen(item) + 3 < sizeof(line) - 80) {
+			len += (size_t)snprintf(line + len, sizeof(line) - len, "%s%s", shown ? "; " : "", item);
+			shown++;
+		} else {
+			hidden++;
+		}
+	}
+	if (shown == 0)
+		return;
+	if (hidden)
+		snprintf(line + len, sizeof(line) - len, "; and %zu more (--verbose lists every path)", hidden);
+	fprintf(stderr, "podfence-init: not granted: %s\n", line);
+}
+
+/* Pass 1: resolve once; grant what crossed no symlink, and volumes. Returns -1 on an error that stops all. */
+static int first_pass(int ruleset, const struct pf_opts *o, const struct pf_plan *p, const struct pf_object *root,
+		      const struct pf_object *dev, size_t i)
+{
+	const struct pf_path_rule *r = &o->paths[i];
+	struct rule_state *s = &states[i];
+	int e;
+
+	if (pf_resolve(root->fd, r->path, &s->obj, canon) != 0) {
+		e = s->obj.err;
+		/* Not there, or not reachable by this user (e.g. 65534 and a root-only directory): granting it would give
+		   nothing the user could use. A symlink loop, or one too long, is refused. */
+		if (e == ENOENT || e == ENOTDIR || e == EACCES || e == ELOOP || e == ENAMETOOLONG) {
+			s->outcome = e == ELOOP || e == ENAMETOOLONG ? PF_REFUSED : PF_SKIPPED;
+			s->why = strerror(e);
 			return 0;
 		}
-		fprintf(stderr, "podfence-init: %s %s: %s\n", kind_opt[r->kind], r->path, strerror(e));
+		fprintf(stderr, "podfence-init: %s %s: %s\n", opt_of(r), r->path, strerror(e));
 		return -1;
 	}
-	if (fstat(fd, &st) != 0) {
-		e = errno;
-		fprintf(stderr, "podfence-init: %s %s: stat: %s\n", kind_opt[r->kind], r->path, strerror(e));
-		close(fd);
+	if (s->obj.symlinks > 0)
+		s->reached = keep_reached(canon);
+	s->rights = pf_rule_rights(p->rights[r->kind], S_ISDIR(s->obj.mode));
+	if (r->source == PF_SRC_VOLUME) {
+		s->why = judge_volume(&s->obj, root, dev);
+		if (s->why)
+			s->outcome = PF_REFUSED;
+		else if (add_rule(ruleset, r, s) != 0)
+			return -1;
+	} else if (s->obj.symlinks == 0 && add_rule(ruleset, r, s) != 0) {
 		return -1;
 	}
-	memset(&attr, 0, sizeof(attr));
-	attr.allowed_access = pf_rule_rights(rights, S_ISDIR(st.st_mode));
-	attr.parent_fd = fd;
-	if (attr.allowed_access != 0 && pf_landlock_add_rule(ruleset, PF_RULE_PATH_BENEATH, &attr, 0) != 0) {
-		e = errno;
-		fprintf(stderr, "podfence-init: %s %s: landlock_add_rule: %s\n", kind_opt[r->kind], r->path,
-			strerror(e));
-		close(fd);
-		return -1;
-	}
-	close(fd);
+	if (s->outcome != PF_PENDING)
+		close_fds(s);
 	return 0;
+}
+
+/* Resolves, judges and adds every path rule. Returns 0, or -1 when the sandbox must not be applied. */
+static int add_path_rules(int ruleset, const struct pf_opts *o, const struct pf_plan *p)
+{
+	struct pf_object root, dev;
+	size_t i;
+	int rc = 0, v;
+
+	memset(&root, 0, sizeof(root));
+	root.dir_fd = -1;
+	root.fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root.fd < 0 || pf_identify(&root) != 0) {
+		fprintf(stderr, "podfence-init: cannot open /: %s\n", strerror(errno));
+		pf_object_close(&root);
+		return -1;
+	}
+	/* The runtime's /dev (a mount, reached without symlinks), which no volume rule may turn into. */
+	if (pf_resolve(root.fd, "/dev", &dev, canon) != 0 || dev.symlinks > 0 || !dev.mount_root)
+		pf_object_close(&dev);
+
+	for (i = 0; i < o->n_paths; i++) {
+		memset(&states[i], 0, sizeof(states[i]));
+		states[i].obj.fd = states[i].obj.dir_fd = -1;
+	}
+	for (i = 0; i < o->n_paths && rc == 0; i++)
+		rc = first_pass(ruleset, o, p, &root, &dev, i);
+	/* Pass 2, once every rule without symlinks is in: judge the rules that crossed one. */
+	for (i = 0; i < o->n_paths && rc == 0; i++) {
+		struct rule_state *s = &states[i];
+		if (s->outcome != PF_PENDING)
+			continue;
+		v = judge_symlinked(&o->paths[i], s, o->n_paths, &root);
+		if (v == 0)
+			s->outcome = PF_COVERED;
+		else if (v < 0)
+			s->outcome = PF_REFUSED;
+		else
+			rc = add_rule(ruleset, &o->paths[i], s);
+	}
+	if (rc == 0) {
+		report(o);
+		for (i = 0; i < o->n_paths; i++) {
+			const struct pf_path_rule *r = &o->paths[i];
+			if (o->missing == PF_MISSING_FAIL && r->source != PF_SRC_OPTIONAL &&
+			    (states[i].outcome == PF_SKIPPED || states[i].outcome == PF_REFUSED)) {
+				fprintf(stderr, "podfence-init: %s %s: %s (--missing fail)\n", opt_of(r), r->path, states[i].why);
+				rc = -1;
+				break;
+			}
+		}
+	}
+	for (i = 0; i < o->n_paths; i++) {
+		close_fds(&states[i]);
+	}
+	pf_object_close(&dev);
+	pf_object_close(&root);
+	return rc;
 }
 
 static int add_port_rule(int ruleset, const struct pf_port_rule *r)
@@ -133,9 +398,8 @@ int pf_apply(const struct pf_opts *o, const struct pf_plan *p)
 			fprintf(stderr, "podfence-init: landlock_create_ruleset: %s\n", strerror(e));
 		return -1;
 	}
-	for (i = 0; i < o->n_paths; i++)
-		if (add_path_rule(ruleset, o, &o->paths[i], p->rights[o->paths[i].kind]) != 0)
-			goto fail;
+	if (add_path_rules(ruleset, o, p) != 0)
+		goto fail;
 	if (p->attr.handled_access_net)
 		for (i = 0; i < o->n_ports; i++)
 			if (add_port_rule(ruleset, &o->ports[i]) != 0)

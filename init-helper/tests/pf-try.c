@@ -8,6 +8,7 @@
  *   kill PID SIG
  *   serve-tcp PORT | serve-unix NAME    (listen, print "ready", wait to be killed)
  *   exit N | raise SIG | pid | nnp
+ *   flip LINK A B                       (make LINK a symlink to A, then B, atomically, forever: races)
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -169,6 +170,20 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		return serve(fd);
+	}
+	if (!strcmp(op, "flip") && argc == 5) {
+		char tmp[4096];
+		snprintf(tmp, sizeof(tmp), "%s.tmp", a);
+		for (;;) {
+			int k;
+			for (k = 3; k <= 4; k++) {
+				unlink(tmp);
+				if (symlink(argv[k], tmp) != 0 || rename(tmp, a) != 0) {
+					perror("flip");
+					return 1;
+				}
+			}
+		}
 	}
 	if (!strcmp(op, "exit") && argc == 3)
 		return atoi(a);

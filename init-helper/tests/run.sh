@@ -79,6 +79,138 @@ setup_tree() {
   cp "$TRY" "$W/t/bin/pf-try-copy"
 }
 
+# Symlinks the tenant controls (image files, writable volumes) must never widen a grant. Each attempt has a
+# control: the same access with a rule that names the target directly works, so a denial can only come from
+# the wrapper refusing to follow.
+symlinks() {
+  local D=$W/t
+  local X=(--exec "$T")
+  mkdir -p "$D/s" "$D/s/lib" "$D/s/rwdir" "$D/s/data"
+  echo secret >"$D/s/outside"
+  ln -sfn / "$D/s/data/rootlink"
+  run "$PI" "${X[@]}" --ro "$D/s/data/rootlink" -- "$TRY" read "$D/s/outside"
+  t "symlink: a --ro path that is a symlink to / grants nothing (read elsewhere denied)" '[[ $OUT == EACCES* ]] && has "$ERR" "reaches / through a symlink" && [[ $(grep -c . <<<"$ERR") == 1 ]]'
+  run "$PI" "${X[@]}" --ro / -- "$TRY" read "$D/s/outside"
+  t "symlink control: --ro / itself does grant that read" '[[ $OUT == OK ]]'
+  run "$PI" "${X[@]}" --rw "$D/s/data/rootlink" -- "$TRY" write "$D/s/written-through-link"
+  t "symlink: a --rw path that is a symlink to / cannot write elsewhere" '[[ $OUT == EACCES* && ! -e $D/s/written-through-link ]]'
+  run "$PI" "${X[@]}" --ro "$D/s/data/rootlink$D/s" -- "$TRY" read "$D/s/outside"
+  t "symlink: a symlink in a parent component (data/rootlink/...) is refused too" '[[ $OUT == EACCES* ]] && has "$ERR" "reaches $D/s through a symlink"'
+  run "$PI" "${X[@]}" --missing fail --ro "$D/s/data/rootlink" -- "$TRY" exit 0
+  t "symlink: refused with --missing fail: 126, command not run" '[[ $RC == 126 ]]'
+  run "$PI" "${X[@]}" --optional-ro "$D/s/data/rootlink" -- "$TRY" read "$D/s/outside"
+  t "symlink: an --optional-ro symlink to / is refused as well, and said" '[[ $OUT == EACCES* ]] && has "$ERR" "reaches / through a symlink"'
+
+  # Merged /usr: /lib -> usr/lib and /bin -> usr/bin are covered by rules on /usr, the loader is allowed.
+  ln -sfn usr/lib "$D/s/mlib"
+  mkdir -p "$D/s/usr/lib"
+  echo lib >"$D/s/usr/lib/libx.so"
+  run "$PI" "${X[@]}" --ro "$D/s/usr" --ro "$D/s/mlib" -- "$TRY" read "$D/s/mlib/libx.so"
+  t "merged /usr: a relative symlink covered by a rule on its target (lib -> usr/lib) reads" '[[ $OUT == OK && -z $ERR ]]'
+  if [[ -L /lib64 || -L /lib64/ld-linux-x86-64.so.2 ]]; then
+    run "$PI" --ro /usr --exec /usr/bin --exec /bin --optional-exec /lib64/ld-linux-x86-64.so.2 -- /bin/true
+    t "merged /usr: a dynamic binary runs via /bin -> usr/bin and the loader symlink, nothing said" '[[ $RC == 0 && -z $ERR ]]'
+    run "$PI" --ro /usr --exec /usr/bin --exec /bin -- /bin/true
+    t "merged /usr control: without the loader rule the same binary cannot start" '[[ $RC == 126 ]]'
+  else
+    echo "SKIP $BIN_NAME: merged-/usr loader check (this host's loader is not a symlink)"
+  fi
+
+  # Widening rights: a --rw symlink onto a --ro tree grants no write.
+  ln -sfn "$D/ro" "$D/s/rwlink"
+  run "$PI" "${X[@]}" --ro "$D/ro" --rw "$D/s/rwlink" -- "$TRY" write "$D/ro/viaLink"
+  t "symlink: --rw through a symlink onto a --ro tree cannot write there" '[[ $OUT == EACCES* && ! -e $D/ro/viaLink ]] && has "$ERR" "not already granted"'
+  run "$PI" "${X[@]}" --rw "$D/ro" --rw "$D/s/rwlink" -- "$TRY" write "$D/ro/viaLink2"
+  t "symlink control: --rw through a symlink onto a --rw tree is fine (covered)" '[[ $OUT == OK && -z $ERR ]]'
+  rm -f "$D/ro/viaLink2"
+
+  # '..' in a link's text, and /proc's magic links, followed only as the text they show.
+  ln -sfn ../../ro/../s "$D/s/data/dotdot"
+  run "$PI" "${X[@]}" --ro "$D/s/data" --ro "$D/s/data/dotdot" -- "$TRY" read "$D/s/outside"
+  t "symlink: a link whose text climbs out with '..' grants nothing" '[[ $OUT == EACCES* ]] && has "$ERR" "reaches $D/s through"'
+  run "$PI" "${X[@]}" --ro /proc --ro /proc/self/root -- "$TRY" read "$D/s/outside"
+  t "magic link: --ro /proc/self/root (the root) is refused though /proc is granted" '[[ $OUT == EACCES* ]] && has "$ERR" "reaches / through a symlink"'
+  sleep 60 &
+  local other=$!
+  pids+=("$other")
+  run "$PI" "${X[@]}" --ro /proc --ro "/proc/$other/root" -- "$TRY" read "$D/s/outside"
+  t "magic link: --ro /proc/<another pid>/root is refused" '[[ $OUT == EACCES* ]] && has "$ERR" "reaches / through"'
+  kill "$other" 2>/dev/null
+  (cd / && run "$PI" "${X[@]}" --ro /proc --ro /proc/self/cwd -- "$TRY" read "$D/s/outside"; echo "$OUT" >"$W/cwdout")
+  OUT=$(cat "$W/cwdout")
+  t "magic link: --ro /proc/self/cwd (cwd /) is refused" '[[ $OUT == EACCES* ]]'
+  run "$PI" "${X[@]}" --ro /proc --ro /proc/self/fd -- "$TRY" read /proc/self/status
+  t "symlink control: /proc/self/fd is covered by /proc (nothing refused, /proc readable)" '[[ $OUT == OK && -z $ERR ]]'
+  ln -sfn loop2 "$D/s/loop1"; ln -sfn loop1 "$D/s/loop2"
+  run "$PI" "${X[@]}" --ro "$D/s/loop1" -- "$TRY" exit 0
+  t "symlink loop: refused with ELOOP's text, command runs" '[[ $RC == 0 ]] && has "$ERR" "loop1 (" && [[ $ERR == *ymbolic* ]]'
+
+  # The loader exception: exec through a symlink reaches one readable, unwritable, single-link image file.
+  cp "$TRY" "$D/s/lib/tool"
+  ln -sfn lib/tool "$D/s/tool-link"
+  run "$PI" "${X[@]}" --ro "$D/s/lib" --exec "$D/s/tool-link" -- "$TRY" exec "$D/s/lib/tool" exit 7
+  t "loader-style exec through a symlink onto a read-only image file is granted (one file)" '[[ $RC == 7 ]]'
+  run "$PI" "${X[@]}" --exec "$D/s/tool-link" -- "$TRY" exec "$D/s/lib/tool" exit 7
+  t "exec symlink onto a file no other rule lets the workload read: refused" '[[ $OUT == EACCES* ]] && has "$ERR" "lets the workload read"'
+  cp "$TRY" "$D/s/rwdir/tool"
+  ln -sfn rwdir/tool "$D/s/rw-link"
+  run "$PI" "${X[@]}" --rw "$D/s/rwdir" --exec "$D/s/rw-link" -- "$TRY" exec "$D/s/rwdir/tool" exit 7
+  t "exec symlink onto a file the workload may write: refused (written code never runs)" '[[ $OUT == EACCES* ]] && has "$ERR" "may write"'
+  ln -f "$D/s/lib/tool" "$D/s/lib/tool-hard"
+  run "$PI" "${X[@]}" --ro "$D/s/lib" --exec "$D/s/tool-link" -- "$TRY" exec "$D/s/lib/tool" exit 7
+  t "exec symlink onto a file with two hard links: refused" '[[ $OUT == EACCES* ]] && has "$ERR" "hard links"'
+  rm -f "$D/s/lib/tool-hard"
+  local SHM
+  SHM=$(mktemp -d /dev/shm/pf-test.XXXXXX)
+  cp "$TRY" "$SHM/tool"
+  ln -sfn "$SHM/tool" "$D/s/shm-link"
+  run "$PI" "${X[@]}" --ro "$SHM" --exec "$D/s/shm-link" -- "$TRY" exec "$SHM/tool" exit 7
+  t "exec symlink onto a file of another mount (a volume): refused" '[[ $OUT == EACCES* ]] && has "$ERR" "outside the container"'
+  run "$PI" "${X[@]}" --exec "$SHM/tool" -- "$TRY" exec "$SHM/tool" exit 7
+  t "exec control: the same file named directly (no symlink) runs" '[[ $RC == 7 ]]'
+  rm -rf "$SHM"
+
+  # TOCTOU: a symlink flipped between a granted directory and / while the wrapper starts, 60 times.
+  "$TRY" flip "$D/s/flip" "$D/ro" / >/dev/null 2>&1 &
+  local flipper=$! n leaks=0 granted=0
+  pids+=("$flipper")
+  for n in $(seq 60); do
+    run "$PI" "${X[@]}" --ro "$D/ro" --ro "$D/s/flip" -- "$TRY" read "$D/s/outside"
+    [[ $OUT == OK ]] && leaks=$((leaks + 1))
+    [[ -z $ERR ]] && granted=$((granted + 1))
+  done
+  kill "$flipper" 2>/dev/null
+  OUT="leaks=$leaks covered=$granted"
+  t "TOCTOU: a symlink flipping to / during start-up never grants / (60 starts; $OUT)" '[[ $leaks == 0 && $granted -gt 0 && $granted -lt 60 ]]'
+
+  # Volumes: granted only as the root of a mount, wherever symlinks lead (a private mount namespace).
+  if unshare -m true 2>/dev/null; then
+    mkdir -p "$D/s/vol" "$D/s/plain" "$D/s/run/secrets" "$D/s/var"
+    ln -sfn ../run "$D/s/var/run"
+    local V
+    V="mount -t tmpfs pfvol $D/s/vol && mount -t tmpfs pfsec $D/s/run/secrets"
+    run unshare -m --propagation private sh -c "$V && exec $PI --exec $T --volume-rw $D/s/vol -- $TRY write $D/s/vol/x"
+    t "volume: a mount root is granted (write works)" '[[ $OUT == OK && -z $ERR ]]'
+    run unshare -m --propagation private sh -c "$V && exec $PI --exec $T --volume-ro $D/s/var/run/secrets -- $TRY ls $D/s/run/secrets"
+    t "volume: reached through a symlink (var/run -> ../run), still a mount root: granted" '[[ $OUT == OK && -z $ERR ]]'
+    run unshare -m --propagation private sh -c "$V && exec $PI --exec $T --volume-rw $D/s/plain -- $TRY write $D/s/plain/x"
+    t "volume: a plain directory (no mount there) is refused" '[[ $OUT == EACCES* ]] && has "$ERR" "not the root of a mount"'
+    ln -sfn / "$D/s/vol-root"
+    run unshare -m --propagation private sh -c "$V && exec $PI --exec $T --volume-rw $D/s/vol-root -- $TRY write $D/s/outside2"
+    t "volume: a symlink to / is refused (the container's root)" '[[ $OUT == EACCES* ]] && has "$ERR" "the container'"'"'s root"'
+    ln -sfn /proc "$D/s/vol-proc"
+    run unshare -m --propagation private sh -c "$V && exec $PI --exec $T --volume-rw $D/s/vol-proc -- $TRY read /proc/self/status"
+    t "volume: a symlink to /proc is refused (pseudo-filesystem)" '[[ $OUT == EACCES* ]] && has "$ERR" "pseudo-filesystem"'
+    ln -sfn /dev "$D/s/vol-dev"
+    run unshare -m --propagation private sh -c "$V && exec $PI --exec $T --volume-rw $D/s/vol-dev -- $TRY write /dev/null"
+    t "volume: a symlink to the runtime's /dev is refused" '[[ $OUT == EACCES* ]] && has "$ERR" "/dev"'
+    run unshare -m --propagation private sh -c "$V && exec $PI --exec $T --missing fail --volume-rw $D/s/plain -- $TRY exit 0"
+    t "volume: refused with --missing fail: 126" '[[ $RC == 126 ]]'
+  else
+    echo "SKIP $BIN_NAME: volume checks (unshare -m not permitted)"
+  fi
+}
+
 suite() { # BIN NAME
   local PI=$1
   BIN_NAME=$2
@@ -227,6 +359,22 @@ suite() { # BIN NAME
   t "missing path, default skip: one warning naming option and path, command runs" '[[ $RC == 0 && $OUT == OK ]] && has "$ERR" "--ro $D/nope" && [[ $(grep -c . <<<"$ERR") == 1 ]]'
   run "$PI" "${X[@]}" --missing fail --ro "$D/nope" --rw "$D/rw" -- "$TRY" write "$D/rw/m2"
   t "missing path with --missing fail: 126, command not run" '[[ $RC == 126 && ! -e $D/rw/m2 ]] && has "$ERR" "No such file"'
+  run "$PI" "${X[@]}" --ro "$D/nope1" --ro "$D/nope2" --exec "$D/nope3" --rw "$D/rw" -- "$TRY" write "$D/rw/m3"
+  t "several missing paths: still one line on stderr, naming each" '[[ $OUT == OK ]] && [[ $(grep -c . <<<"$ERR") == 1 ]] && has "$ERR" nope1 && has "$ERR" nope3'
+  run "$PI" "${X[@]}" --optional-ro "$D/nope" --optional-exec /lib/ld-nope.so --optional-rw "$D/nope/x" --rw "$D/rw" -- "$TRY" write "$D/rw/m4"
+  t "missing preset/baseline paths (--optional-*): nothing at all on stderr" '[[ $OUT == OK && -z $ERR ]]'
+  run "$PI" "${X[@]}" --missing fail --optional-ro "$D/nope" --rw "$D/rw" -- "$TRY" write "$D/rw/m5"
+  t "--missing fail does not apply to --optional-* paths" '[[ $RC == 0 && $OUT == OK ]]'
+  run "$PI" "${X[@]}" --verbose --optional-ro "$D/nope" --ro "$D/ro" -- "$TRY" read "$D/ro/f"
+  t "--verbose: a line per path rule, optional ones included" '[[ $OUT == OK ]] && has "$ERR" "--optional-ro $D/nope: skipped" && has "$ERR" "--ro $D/ro: granted" && has "$ERR" "--exec $T: granted"'
+  run "$PI" "${X[@]}" --optional-ro "$D/ro" -- "$TRY" read "$D/ro/f"
+  t "an --optional-ro path that exists is granted like --ro" '[[ $OUT == OK && -z $ERR ]]'
+  run "$PI" "${X[@]}" --ro relative/path -- "$TRY" exit 0
+  t "a relative rule path is a usage error (it would depend on the pod's workingDir)" '[[ $RC == 2 ]] && has "$ERR" "not an absolute path"'
+  run "$PI" "${X[@]}" --ro "$D/ro/../secret" -- "$TRY" exit 0
+  t "a rule path with '..' is a usage error" '[[ $RC == 2 ]] && has "$ERR" "..'"'"' is not allowed"'
+
+  symlinks
 
   # --- as an unprivileged user (the pod's 65534, no capabilities: restrict_self needs no_new_privs) ---
   if command -v setpriv >/dev/null; then
@@ -239,7 +387,7 @@ suite() { # BIN NAME
     run "${U[@]}" "$PI" "${X[@]}" --ro "$D/ro" -- "$TRY" read "$D/secret/f"
     t "as uid 65534: a world-readable file outside the rules is denied" '[[ $OUT == EACCES* ]]'
     run "${U[@]}" "$PI" "${X[@]}" --ro "$D/locked/x" --ro "$D/ro" -- "$TRY" read "$D/ro/f"
-    t "as uid 65534: a rule path the user cannot reach is skipped with a warning" '[[ $OUT == OK ]] && has "$ERR" "Permission denied (skipped)"'
+    t "as uid 65534: a rule path the user cannot reach is skipped with a warning" '[[ $OUT == OK ]] && has "$ERR" "$D/locked/x (Permission denied)"'
     run "${U[@]}" "$PI" "${X[@]}" --missing fail --ro "$D/locked/x" -- "$TRY" exit 0
     t "as uid 65534 with --missing fail: an unreachable rule path is 126" '[[ $RC == 126 ]]'
     chmod 700 "$D/locked"

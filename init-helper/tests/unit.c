@@ -79,6 +79,23 @@ static void parser_tests(void)
 	expect_ok("--ro /a -- --ro /b");
 	result(o.n_paths == 1 && strcmp(o.command[0], "--ro") == 0, "options after -- belong to the command",
 	       "parsed past --");
+	expect_ok("--optional-ro /lib64 --optional-exec=/lib/ld.so --volume-rw /data --volume-ro /cfg --verbose -- x");
+	result(o.n_paths == 4 && o.paths[0].kind == PF_PATH_RO && o.paths[0].source == PF_SRC_OPTIONAL &&
+		       o.paths[1].kind == PF_PATH_EXEC && o.paths[1].source == PF_SRC_OPTIONAL &&
+		       o.paths[2].kind == PF_PATH_RW && o.paths[2].source == PF_SRC_VOLUME &&
+		       o.paths[3].kind == PF_PATH_RO && o.paths[3].source == PF_SRC_VOLUME && o.verbose,
+	       "optional and volume paths keep kind and source; --verbose", "wrong kinds or sources");
+	expect_ok("--ro /etc -- x");
+	result(o.paths[0].source == PF_SRC_AUTHOR && !o.verbose, "plain --ro is the author's", "wrong source");
+	expect_ok("--ro /a..b/..c/d.. -- x");
+	result(o.n_paths == 1, "'..' inside a name is not a '..' component", "refused");
+	expect_err("--ro etc -- x", "not an absolute path");
+	expect_err("--volume-rw data -- x", "not an absolute path");
+	expect_err("--ro /a/../b -- x", "'..' is not allowed");
+	expect_err("--rw /a/.. -- x", "'..' is not allowed");
+	expect_err("--exec /.. -- x", "'..' is not allowed");
+	expect_err("--volume-exec /x -- x", "unknown option");
+	expect_err("--optional-ro -- x", "not an absolute path");
 	expect_ok("--probe");
 	result(o.action == PF_PROBE, "--probe action", "not probe");
 	expect_ok("--version");

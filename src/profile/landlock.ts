@@ -3,9 +3,9 @@ import { resolveProfile, type ResolvedProfile } from './resolve.js';
 import type { SandboxProfile } from './schema.js';
 
 export interface LandlockExtra {
-  /** Volume mount directories the webhook grants read-only (trustVolumes). */
+  /** Volume mount directories the webhook grants read-only (trustVolumes): `--volume-ro`. */
   readOnly?: string[];
-  /** Volume mount directories the webhook grants read-write. */
+  /** Volume mount directories the webhook grants read-write: `--volume-rw`. */
   readWrite?: string[];
 }
 
@@ -18,10 +18,17 @@ export function landlockArgsFor(r: ResolvedProfile, extra: LandlockExtra = {}): 
   if (r.mode === 'audit') return [];
   const ll = r.landlock;
   const args = ['--mode', ll.mode, '--missing', ll.missingPaths];
-  for (const p of uniqSorted(ll.readOnly, extra.readOnly)) args.push('--ro', p);
-  for (const p of uniqSorted(ll.readWrite, extra.readWrite)) args.push('--rw', p);
+  // The author's paths, the preset's and baseline's (optional: silent when missing), and the volumes (granted by
+  // the wrapper only as the root of a mount): podfence-init trusts what it finds at each accordingly.
+  const paths = (flag: string, all: readonly string[], optional: readonly string[]) => {
+    for (const p of uniqSorted(all)) args.push(optional.includes(p) ? `--optional-${flag}` : `--${flag}`, p);
+  };
+  paths('ro', ll.readOnly, ll.optional.readOnly);
+  paths('rw', ll.readWrite, ll.optional.readWrite);
   // The wrapper's own directory: always executable.
-  for (const p of uniqSorted(ll.execute, [INIT_DIR])) args.push('--exec', p);
+  paths('exec', [...ll.execute, INIT_DIR], ll.optional.execute);
+  for (const p of uniqSorted(extra.readOnly)) args.push('--volume-ro', p);
+  for (const p of uniqSorted(extra.readWrite)) args.push('--volume-rw', p);
   if (ll.tcp) {
     for (const port of ll.tcp.bind) args.push('--bind-tcp', String(port));
     for (const port of ll.tcp.connect) args.push('--connect-tcp', String(port));

@@ -31,6 +31,11 @@ export interface ResolvedProfile {
     readOnly: string[];
     readWrite: string[];
     execute: string[];
+    /**
+     * The paths above that only the preset or the baseline brings (not the author): the wrapper gets them as
+     * --optional-* (silent when missing, never fatal under missingPaths: fail).
+     */
+    optional: { readOnly: string[]; readWrite: string[]; execute: string[] };
     tcp: { bind: number[]; connect: number[] } | null;
     scope: string[];
     missingPaths: 'skip' | 'fail';
@@ -44,6 +49,9 @@ const sorted = <T extends string | number>(...lists: (readonly T[] | undefined)[
   [...new Set(lists.flatMap((l) => l ?? []))].sort((a, b) =>
     typeof a === 'number' && typeof b === 'number' ? a - b : String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0,
   );
+
+const notIn = (list: string[], author: readonly string[] | undefined): string[] =>
+  list.filter((p) => !(author ?? []).includes(p));
 
 const CONDITIONAL = new Set(['socket', 'clone', 'clone3', 'personality']);
 
@@ -92,6 +100,11 @@ export function resolveProfile(profile: SandboxProfile): ResolvedProfile {
       readOnly: sorted(presetLl.readOnly, baseline ? BASELINE.readOnly : [], ll.readOnly),
       readWrite: sorted(presetLl.readWrite, baseline ? BASELINE.readWrite : [], ll.readWrite),
       execute: sorted(presetLl.execute, baseline ? loaders : [], ll.execute),
+      optional: {
+        readOnly: notIn(sorted(presetLl.readOnly, baseline ? BASELINE.readOnly : []), ll.readOnly),
+        readWrite: notIn(sorted(presetLl.readWrite, baseline ? BASELINE.readWrite : []), ll.readWrite),
+        execute: notIn(sorted(presetLl.execute, baseline ? loaders : []), ll.execute),
+      },
       tcp,
       scope: sorted(ll.scope),
       missingPaths: ll.missingPaths ?? 'skip',

@@ -266,7 +266,7 @@ test('kubectl: a pod in an opted-in namespace comes back sandboxed, with warning
   ]);
   const c = spec.containers[0]!;
   expect(c.command![0]).toBe('/podfence/podfence-init');
-  expect(c.command!.join(' ')).toContain('--rw /data');
+  expect(c.command!.join(' ')).toContain('--volume-rw /data');
   expect(c.command!.slice(-4)).toEqual(['--', '/bin/app', '--port', '80']);
   expect(c.args).toBeUndefined();
   expect(c.securityContext).toMatchObject({

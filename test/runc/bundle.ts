@@ -1,17 +1,10 @@
-// Runs a command in a real runc container whose rootfs is a read-only view of the host (/usr, /etc bind-mounted
-// read-only; /bin, /lib, ... as on the host: symlinks on merged-/usr Debian, else bind mounts), tmpfs /tmp, with a
-// given OCI seccomp profile (or none). Root only: runc needs it.
+// Runs a command in a real runc container whose root filesystem is ONE mount, as an image's is: an overlay whose
+// lower layer is the host's root filesystem (so /usr, /etc, /lib... are the host's, merged-/usr symlinks included)
+// and whose upper layer is a private tmpfs, remounted read-only by runc; tmpfs /tmp, with a given OCI seccomp
+// profile (or none). One mount matters: podfence-init trusts the ELF loader's symlink only onto the container's
+// root filesystem. Root only: runc and the mounts need it.
 import { spawnSync } from 'node:child_process';
-import {
-  existsSync,
-  lstatSync,
-  mkdirSync,
-  mkdtempSync,
-  readlinkSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { OciSeccomp } from '../../src/profile/seccomp.js';
@@ -24,8 +17,6 @@ export interface RunResult {
   stdout: string;
   stderr: string;
 }
-
-const HOST_DIRS = ['/bin', '/etc', '/lib', '/lib32', '/lib64', '/libx32', '/sbin', '/usr'];
 
 let counter = 0;
 const stateRoot = mkdtempSync(join(tmpdir(), 'podfence-runc-state-'));
@@ -42,7 +33,7 @@ export interface RunOptions {
   timeoutMs?: number;
 }
 
-export function configFor(args: string[], seccomp: OciSeccomp | undefined, rootfs: string, opts: RunOptions = {}) {
+export function configFor(args: string[], seccomp: OciSeccomp | undefined, opts: RunOptions = {}) {
   const mounts: unknown[] = [
     { destination: '/proc', type: 'proc', source: 'proc' },
     {
@@ -66,11 +57,6 @@ export function configFor(args: string[], seccomp: OciSeccomp | undefined, rootf
     { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
     { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777', 'size=65536k'] },
   ];
-  for (const dir of HOST_DIRS) {
-    if (!existsSync(dir)) continue;
-    if (lstatSync(dir).isSymbolicLink()) symlinkSync(readlinkSync(dir), join(rootfs, dir));
-    else mounts.push(bindRo(dir, dir));
-  }
   for (const b of opts.binds ?? []) mounts.push(bindRo(b.source, b.destination));
   const caps = opts.user ? [] : ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'];
   return {
@@ -104,10 +90,18 @@ export function runInContainer(args: string[], seccomp: OciSeccomp | undefined, 
   if (!RUNC) throw new Error('runc not installed');
   const bundle = mkdtempSync(join(tmpdir(), 'podfence-bundle-'));
   const rootfs = join(bundle, 'rootfs');
+  const layers = join(bundle, 'layers');
   mkdirSync(rootfs);
+  mkdirSync(layers);
   const id = `podfence-test-${process.pid}-${++counter}`;
   try {
-    writeFileSync(join(bundle, 'config.json'), JSON.stringify(configFor(args, seccomp, rootfs, opts)));
+    // The upper layer on its own tmpfs: overlayfs refuses an upper directory inside its lower layer.
+    mount(['-t', 'tmpfs', '-o', 'size=64m', 'podfence-layers', layers]);
+    mkdirSync(join(layers, 'upper'));
+    mkdirSync(join(layers, 'work'));
+    const layerOpts = `lowerdir=/,upperdir=${join(layers, 'upper')},workdir=${join(layers, 'work')}`;
+    mount(['-t', 'overlay', '-o', layerOpts, 'podfence-rootfs', rootfs]);
+    writeFileSync(join(bundle, 'config.json'), JSON.stringify(configFor(args, seccomp, opts)));
     const r = spawnSync(RUNC, ['--root', stateRoot, 'run', '--bundle', bundle, id], {
       encoding: 'utf8',
       timeout: opts.timeoutMs ?? 60_000,
@@ -117,8 +111,14 @@ export function runInContainer(args: string[], seccomp: OciSeccomp | undefined, 
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
   } finally {
     spawnSync(RUNC, ['--root', stateRoot, 'delete', '--force', id], { stdio: 'ignore' });
+    for (const m of [rootfs, layers]) spawnSync('umount', [m], { stdio: 'ignore' });
     rmSync(bundle, { recursive: true, force: true });
   }
+}
+
+function mount(args: string[]): void {
+  const r = spawnSync('mount', args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`mount ${args.join(' ')}: ${r.stderr}`);
 }
 
 export function cleanupState(): void {

@@ -112,6 +112,20 @@ suite('podfence-init + seccomp + uid 65534, no capabilities', () => {
     expect(ok(sandboxed(p, [NODE, '-e', NODE_JOBS.computation]))).toMatch(/node computed/);
   });
 
+  test('a preset profile on a merged-/usr root says nothing on stderr (no line per missing baseline path)', () => {
+    for (const preset of ['network-server', 'computation', 'file-processor']) {
+      const r = sandboxed(profile({ preset }), ['/bin/busybox', 'true']);
+      expect([preset, r.status, r.stderr]).toEqual([preset, 0, '']);
+    }
+    // The author's own missing path is still reported, in one line.
+    const r = sandboxed(profile({ preset: 'computation', landlock: { readOnly: ['/no/such', '/nor/this'] } }), [
+      '/bin/busybox',
+      'true',
+    ]);
+    expect(r.status).toBe(0);
+    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/--ro \/no\/such .*--ro \/nor\/this/)]);
+  });
+
   test('control: the same probe without the wrapper reads the ungranted path and binds the unlisted port', () => {
     const p = profile({ preset: 'network-server', landlock: { tcp: { bind: [port] } } });
     const seccomp = JSON.parse(compileSeccomp(p).json) as OciSeccomp;

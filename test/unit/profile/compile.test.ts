@@ -312,13 +312,16 @@ describe('compileLandlockArgs', () => {
     );
     const pairs = (opt: string) => args.flatMap((a, i) => (a === opt ? [args[i + 1]] : []));
     expect(args.slice(0, 4)).toEqual(['--mode', 'enforce', '--missing', 'skip']);
-    expect(pairs('--ro')).toEqual(
-      expect.arrayContaining(['/app', '/etc', '/usr', '/proc', '/dev/urandom', '/dev/random']),
+    // The author's paths (and the wrapper's own directory) are required; the preset's and baseline's optional.
+    expect(pairs('--ro')).toEqual(['/app']);
+    expect(pairs('--optional-ro')).toEqual(
+      expect.arrayContaining(['/etc', '/usr', '/proc', '/dev/urandom', '/dev/random']),
     );
-    expect(pairs('--ro')).not.toContain('/proc/self');
-    expect(pairs('--rw')).toEqual(['/dev/full', '/dev/null', '/dev/termination-log', '/dev/zero', '/tmp']);
-    expect(pairs('--exec')).toEqual(
-      expect.arrayContaining(['/podfence', '/lib64/ld-linux-x86-64.so.2', '/lib/ld-linux-aarch64.so.1', '/usr/bin']),
+    expect(pairs('--optional-ro')).not.toContain('/proc/self');
+    expect(pairs('--optional-rw')).toEqual(['/dev/full', '/dev/null', '/dev/termination-log', '/dev/zero', '/tmp']);
+    expect(pairs('--exec')).toEqual(['/podfence']);
+    expect(pairs('--optional-exec')).toEqual(
+      expect.arrayContaining(['/lib64/ld-linux-x86-64.so.2', '/lib/ld-linux-aarch64.so.1', '/usr/bin']),
     );
     expect(pairs('--bind-tcp')).toEqual(['80', '8080']);
     expect(pairs('--connect-tcp')).toEqual(['443']);
@@ -350,15 +353,27 @@ describe('compileLandlockArgs', () => {
       'best-effort',
       '--missing',
       'fail',
-      '--ro',
-      '/config',
-      '--rw',
-      '/data',
       '--exec',
       '/podfence',
+      '--volume-ro',
+      '/config',
+      '--volume-rw',
+      '/data',
       '--deny-tcp',
     ]);
     expect(compileLandlockArgs(profile({ mode: 'audit', landlock: { readOnly: ['/x'] } }))).toEqual([]);
+  });
+
+  test('a path both the author and the preset list is the author’s (required under missingPaths: fail)', () => {
+    const args = compileLandlockArgs(
+      profile({ preset: 'computation', landlock: { readOnly: ['/etc'], execute: ['/usr/bin'], missingPaths: 'fail' } }),
+    );
+    const pairs = (opt: string) => args.flatMap((a, i) => (a === opt ? [args[i + 1]] : []));
+    expect(pairs('--ro')).toEqual(['/etc']);
+    expect(pairs('--optional-ro')).not.toContain('/etc');
+    expect(pairs('--exec')).toEqual(['/podfence', '/usr/bin']);
+    expect(pairs('--optional-exec')).toContain('/bin');
+    expect(pairs('--optional-exec')).not.toContain('/usr/bin');
   });
 
   test('aarch64-only profiles get only aarch64 loaders', () => {

@@ -156,7 +156,7 @@ describe('profile-info with the real compiler', () => {
     expect(info.trustVolumes).toBe(true);
     expect(info.podSecurityContext).toMatchObject({ runAsUser: 65534, runAsGroup: 65534 });
     const args = info.landlockArgs({ readOnly: ['/cfg'], readWrite: [] });
-    expect(args.join(' ')).toContain('--ro /cfg');
+    expect(args.join(' ')).toContain('--volume-ro /cfg');
     expect(args.join(' ')).toContain('--exec /podfence');
     expect(info.ready).toBe(false);
   });
