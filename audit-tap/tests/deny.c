@@ -4,10 +4,15 @@
  *   deny landlock DIR [exec]    Landlock handling write-file/make-reg with no rule, then create DIR/denied; with
  *                               "exec" the creation happens after execve (LANDLOCK_RESTRICT_SELF_LOG_NEW_EXEC_ON)
  *   deny create PATH            create PATH (what "landlock ... exec" runs after the exec)
+ *   deny landlock-net PORT      Landlock handling TCP bind and connect with no rule, then connect to
+ *                               127.0.0.1:PORT and bind PORT+1
  * Prints "pid=N errno=NAME" for the attempt (the pid audit records should carry). */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/filter.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
 #include <linux/seccomp.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -29,6 +34,8 @@
 #define LL_WRITE_FILE (1ULL << 1)
 #define LL_MAKE_REG (1ULL << 8)
 #define LL_LOG_NEW_EXEC_ON (1U << 1)
+#define LL_BIND_TCP (1ULL << 0)
+#define LL_CONNECT_TCP (1ULL << 1)
 
 static void report(int ok)
 {
@@ -94,8 +101,28 @@ int main(int argc, char **argv)
 		perror("deny: execv");
 		return 3;
 	}
+	if (strcmp(mode, "landlock-net") == 0 && argc > 2) {
+		struct {
+			uint64_t fs, net;
+		} attr = {0, LL_BIND_TCP | LL_CONNECT_TCP};
+		int fd = (int)syscall(LL_CREATE_RULESET, &attr, sizeof attr, 0);
+		if (fd < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || syscall(LL_RESTRICT_SELF, fd, 0) != 0) {
+			perror("deny: landlock");
+			return 3;
+		}
+		int port = atoi(argv[2]);
+		struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		int s1 = socket(AF_INET, SOCK_STREAM, 0);
+		report(connect(s1, (struct sockaddr *)&a, sizeof a) == 0);
+		int s2 = socket(AF_INET, SOCK_STREAM, 0);
+		a.sin_port = htons((uint16_t)(port + 1));
+		a.sin_addr.s_addr = htonl(INADDR_ANY);
+		report(bind(s2, (struct sockaddr *)&a, sizeof a) == 0);
+		return 0;
+	}
 	if (strcmp(mode, "create") == 0 && argc > 2)
 		return create(argv[2]);
-	fprintf(stderr, "usage: deny seccomp-log | seccomp-errno [log] | landlock DIR [exec] | create PATH\n");
+	fprintf(stderr, "usage: deny seccomp-log | seccomp-errno [log] | landlock DIR [exec] | create PATH | landlock-net PORT\n");
 	return 2;
 }
