@@ -23,6 +23,7 @@ import { parse, parseAllDocuments } from 'yaml';
 import { binary } from '../cluster/binaries.js';
 import { errorText } from '../cluster/manifests.js';
 import { freePort } from '../cluster/net.js';
+import { retryOnConflict } from '../cluster/retry.js';
 import {
   deleteNamespace,
   sharedKubeConfig,
@@ -425,9 +426,12 @@ test('registry: an image whose entrypoint cannot be read is denied with a messag
 test('kubectl debug: an ephemeral container gets the security context', async () => {
   const name = uniqueName('eph');
   await createPod(shop, podBody(name));
-  const pod = await core.readNamespacedPod({ name, namespace: shop });
-  pod.spec!.ephemeralContainers = [{ name: 'debug', image: 'busybox', command: ['sh'] }];
-  const updated = await core.replaceNamespacedPodEphemeralcontainers({ name, namespace: shop, body: pod });
+  // The scheduler writes the pod's status meanwhile: read-modify-replace, again on 409 Conflict.
+  const updated = await retryOnConflict(async () => {
+    const pod = await core.readNamespacedPod({ name, namespace: shop });
+    pod.spec!.ephemeralContainers = [{ name: 'debug', image: 'busybox', command: ['sh'] }];
+    return core.replaceNamespacedPodEphemeralcontainers({ name, namespace: shop, body: pod });
+  });
   const eph = updated.spec!.ephemeralContainers![0]!;
   expect(eph.command).toEqual(['sh']);
   expect(eph.securityContext).toMatchObject({
