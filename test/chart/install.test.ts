@@ -42,12 +42,12 @@ function tryPod(namespace: string): RunResult {
 
 /** `resource[/name][:subresource]` as `kubectl auth can-i` takes them. */
 /**
- * `tryPod` until `done` holds (at most ~15 s): the apiserver's admission plugins watch webhook configurations and
- * policies, so a change takes effect a moment after the API call that made it.
+ * `tryPod` until `done` holds (at most 90 s, generous for a loaded machine): the apiserver's admission plugins
+ * watch webhook configurations and policies, so a change takes effect a moment after the API call that made it.
  */
 function tryPodUntil(namespace: string, done: (r: RunResult) => boolean): RunResult {
   let r = tryPod(namespace);
-  for (let i = 0; i < 30 && !done(r); i++) {
+  for (const end = Date.now() + 90_000; !done(r) && Date.now() < end;) {
     execFileSync('sleep', ['0.5']);
     r = tryPod(namespace);
   }

@@ -60,7 +60,9 @@ for procs in /sys/fs/cgroup/*/"$CGROUP_ROOT"; do
     [[ -n $pid ]] && kill -KILL "$pid" 2>/dev/null
   done
 done
-sleep 0.2
+# Wait until the killed processes are gone (not a fixed sleep: a loaded machine reaps late), at most 30 s.
+cgroup_pids() { for procs in /sys/fs/cgroup/*/"$CGROUP_ROOT"; do [[ -d $procs ]] && find "$procs" -name cgroup.procs -exec cat {} + 2>/dev/null; done; }
+for i in $(seq 1 300); do [[ -z $(cgroup_pids) ]] && break; sleep 0.1; done
 
 # 3. Mounts under our directories, deepest first (pod volumes, overlays, shm, netns).
 our_mounts() {

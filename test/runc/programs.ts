@@ -86,7 +86,9 @@ console.log('node computed', h.digest('hex').slice(0, 16), s);
 /** busybox sh (static): the shell starts, forks and execs applets, and does the job. */
 export const BUSYBOX_JOBS: Record<Job, string> = {
   'network-server':
-    'busybox nc -l -p PORT -e busybox echo served & sleep 0.3; busybox nc 127.0.0.1 PORT </dev/null; wait',
+    // Connects until the listener is up (no fixed sleep: a loaded machine may start it late), for at most ~30 s.
+    'busybox nc -l -p PORT -e busybox echo served & i=0; until busybox nc 127.0.0.1 PORT </dev/null; do ' +
+    'i=$((i + 1)); [ $i -lt 300 ] || break; sleep 0.1; done; wait',
   'file-processor':
     'echo hello files > /tmp/in && busybox tr a-z A-Z < /tmp/in > /tmp/out.tmp && busybox mv /tmp/out.tmp /tmp/out && busybox cat /tmp/out',
   computation: 'i=0; s=0; while [ $i -lt 2000 ]; do s=$((s + i * i)); i=$((i + 1)); done; echo computed $s',
