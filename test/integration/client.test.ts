@@ -79,7 +79,7 @@ test('a watch sees ADDED, MODIFIED and DELETED events', async () => {
     new Promise<void>((resolve, reject) => {
       wanted = n;
       resolveWhen = resolve;
-      setTimeout(() => reject(new Error(`watch saw only ${JSON.stringify(events)}`)), 15_000).unref();
+      setTimeout(() => reject(new Error(`watch saw only ${JSON.stringify(events)}`)), 60_000).unref();
       if (events.length >= n) resolve();
     });
   const watchErrors: unknown[] = [];

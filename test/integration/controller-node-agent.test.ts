@@ -165,7 +165,7 @@ describe('controller and node agent against a real apiserver', () => {
     if (namespace) await deleteNamespace(namespace);
     if (kubeletRoot) rmSync(kubeletRoot, { recursive: true, force: true });
     if (logDir) rmSync(logDir, { recursive: true, force: true });
-  }, 60_000);
+  }, 300_000);
 
   it('installs the exact compiled bytes, reports them, labels the node, and goes Ready', async () => {
     const c1 = expected(profileName, specV1);
@@ -178,11 +178,11 @@ describe('controller and node agent against a real apiserver', () => {
         spec: specV1,
       },
     });
-    await waitOr(async () => files().includes(c1.fileName), 30_000, `${c1.fileName} is written`);
+    await waitOr(async () => files().includes(c1.fileName), 60_000, `${c1.fileName} is written`);
     expect(readFileSync(join(seccompDir, c1.fileName), 'utf8')).toBe(c1.json);
     expect(statSync(join(seccompDir, c1.fileName)).mode & 0o777).toBe(0o644);
 
-    await waitOr(async () => ready(await getProfile(profileName))?.status === 'True', 30_000, 'the profile is Ready');
+    await waitOr(async () => ready(await getProfile(profileName))?.status === 'True', 60_000, 'the profile is Ready');
     const p = await getProfile(profileName);
     expect(p.status).toMatchObject({ seccompProfilePath: c1.localhostProfile, hash: c1.hash, pods: 0 });
     expect(p.status?.nodes?.installed).toBe(p.status?.nodes?.total);
@@ -195,7 +195,7 @@ describe('controller and node agent against a real apiserver', () => {
     await waitOr(
       async () =>
         (await core.readNode({ name: nodeName })).metadata?.labels?.[`seccomp.podfence.dev/${c1.hash}`] === 'true',
-      15_000,
+      60_000,
       'the node carries the seccomp label of the installed version',
     );
     const events = await core.listNamespacedEvent({
@@ -203,7 +203,7 @@ describe('controller and node agent against a real apiserver', () => {
       fieldSelector: `involvedObject.name=${profileName}`,
     });
     expect(events.items.map((e) => e.reason)).toEqual(expect.arrayContaining(['Compiled', 'Installed']));
-  }, 90_000);
+  }, 300_000);
 
   it('a changed profile gets a new file; the unused old one, its report entry and its node label go', async () => {
     const c1 = expected(profileName, specV1);
@@ -216,7 +216,7 @@ describe('controller and node agent against a real apiserver', () => {
     });
     await waitOr(
       async () => JSON.stringify(files()) === JSON.stringify([c2.fileName]),
-      30_000,
+      60_000,
       'only the new file is left',
     );
     expect(readFileSync(join(seccompDir, c2.fileName), 'utf8')).toBe(c2.json);
@@ -229,7 +229,7 @@ describe('controller and node agent against a real apiserver', () => {
           p.status?.observedGeneration === p.metadata?.generation
         );
       },
-      30_000,
+      60_000,
       'status follows the new version',
     );
     await waitOr(
@@ -237,10 +237,10 @@ describe('controller and node agent against a real apiserver', () => {
         const labels = (await core.readNode({ name: nodeName })).metadata?.labels ?? {};
         return labels[`seccomp.podfence.dev/${c2.hash}`] === 'true' && !(`seccomp.podfence.dev/${c1.hash}` in labels);
       },
-      15_000,
+      60_000,
       'the node label moves to the new version',
     );
-  }, 90_000);
+  }, 300_000);
 
   it('keeps the version a pod on the node uses, and blocks deletion until the pod is gone', async () => {
     const c2 = expected(profileName, specV2);
@@ -258,14 +258,14 @@ describe('controller and node agent against a real apiserver', () => {
         },
       },
     });
-    await waitOr(async () => (await getProfile(profileName)).status?.pods === 1, 15_000, 'status counts the pod');
+    await waitOr(async () => (await getProfile(profileName)).status?.pods === 1, 60_000, 'status counts the pod');
 
     await custom.patchClusterCustomObject({
       ...PROFILES,
       name: profileName,
       body: [{ op: 'replace', path: '/spec', value: specV3 }],
     });
-    await waitOr(async () => files().includes(c3.fileName), 30_000, 'the third version is written');
+    await waitOr(async () => files().includes(c3.fileName), 60_000, 'the third version is written');
     // Past the retire grace (1 s) and a few syncs: the in-use version must still be there.
     await new Promise((r) => setTimeout(r, 4000));
     expect(files()).toEqual([c2.fileName, c3.fileName].sort());
@@ -273,10 +273,15 @@ describe('controller and node agent against a real apiserver', () => {
     await custom.deleteClusterCustomObject({ ...PROFILES, name: profileName });
     await waitOr(
       async () => ready(await getProfile(profileName))?.reason === 'Terminating',
-      15_000,
+      60_000,
       'the profile is Terminating',
     );
-    await new Promise((r) => setTimeout(r, 3000));
+    // Wait for the status to name the pod (a fixed sleep raced the controller on a loaded machine).
+    await waitOr(
+      async () => (await getProfile(profileName)).status?.blockingPods?.[0] === `${namespace}/${podName}`,
+      60_000,
+      'the status names the blocking pod',
+    );
     const blocked = await getProfile(profileName);
     expect(blocked.metadata?.deletionTimestamp).toBeDefined();
     expect(blocked.status?.blockingPods).toEqual([`${namespace}/${podName}`]);
@@ -292,19 +297,19 @@ describe('controller and node agent against a real apiserver', () => {
           return (err as { code?: number }).code === 404;
         }
       },
-      30_000,
+      60_000,
       'the profile is gone once its pod is',
     );
-    await waitOr(async () => files().length === 0, 30_000, 'every file of the deleted profile is removed');
+    await waitOr(async () => files().length === 0, 60_000, 'every file of the deleted profile is removed');
     await waitOr(
       async () =>
         !Object.keys((await core.readNode({ name: nodeName })).metadata?.labels ?? {}).some((k) =>
           k.startsWith('seccomp.podfence.dev/'),
         ),
-      15_000,
+      60_000,
       'the node has no podfence seccomp label left',
     );
-  }, 90_000);
+  }, 300_000);
 
   it('a restarted agent repairs a tampered directory', async () => {
     const name = `${profileName}-r`;
@@ -315,7 +320,7 @@ describe('controller and node agent against a real apiserver', () => {
       body: { apiVersion: 'podfence.dev/v1alpha1', kind: 'SandboxProfile', metadata: { name }, spec },
     });
     try {
-      await waitOr(async () => files().includes(c.fileName), 30_000, `${c.fileName} is written`);
+      await waitOr(async () => files().includes(c.fileName), 60_000, `${c.fileName} is written`);
       await agent!.stop();
       writeFileSync(join(seccompDir, c.fileName), '{"truncated":');
       writeFileSync(join(seccompDir, `.tmp-${c.fileName}.1.dead`), 'half');
@@ -325,7 +330,7 @@ describe('controller and node agent against a real apiserver', () => {
         async () =>
           JSON.stringify(files()) === JSON.stringify([c.fileName]) &&
           readFileSync(join(seccompDir, c.fileName), 'utf8') === c.json,
-        30_000,
+        60_000,
         'the directory is back to exactly the current version',
       );
     } finally {
@@ -338,7 +343,7 @@ describe('controller and node agent against a real apiserver', () => {
         .catch(() => undefined);
       await custom.deleteClusterCustomObject({ ...PROFILES, name }).catch(() => undefined);
     }
-  }, 90_000);
+  }, 300_000);
 
   // The scheduling half of "pods never fail for a missing profile", with the real kube-scheduler: a pod that
   // requires the version's node label (what the webhook injects) stays Pending until the agent has written the
@@ -388,7 +393,7 @@ describe('controller and node agent against a real apiserver', () => {
             const pod = await core.readNamespacedPod({ name: podName, namespace });
             return pod.status?.conditions?.some((x) => x.type === 'PodScheduled' && x.status === 'False') ?? false;
           },
-          30_000,
+          60_000,
           'the scheduler finds no node for the pod',
         );
         expect((await core.readNamespacedPod({ name: podName, namespace })).spec?.nodeName).toBeUndefined();
@@ -469,7 +474,7 @@ describe('a node with a Landlock ABI too low for the profile', () => {
     await core.deleteNode({ name: nodeName }).catch(() => undefined);
     if (kubeletRoot) rmSync(kubeletRoot, { recursive: true, force: true });
     if (logDir) rmSync(logDir, { recursive: true, force: true });
-  }, 60_000);
+  }, 300_000);
 
   it('is NodeUnsupported and unlabelled for an enforce TCP profile, Installed for best-effort', async () => {
     const c = expected(profileName, enforce);
@@ -484,7 +489,7 @@ describe('a node with a Landlock ABI too low for the profile', () => {
     });
     await waitFor(
       async () => ready(await getProfile(profileName))?.reason === 'NodeUnsupported',
-      30_000,
+      60_000,
       'the profile is NodeUnsupported',
     );
     const p = await getProfile(profileName);
@@ -505,14 +510,14 @@ describe('a node with a Landlock ABI too low for the profile', () => {
     });
     await waitFor(
       async () => ready(await getProfile(profileName))?.reason === 'Installed',
-      30_000,
+      60_000,
       'the best-effort profile is Installed',
     );
     await waitFor(
       async () =>
         (await core.readNode({ name: nodeName })).metadata?.labels?.[`seccomp.podfence.dev/${b.hash}`] === 'true',
-      15_000,
+      60_000,
       'the node is labelled for the best-effort version',
     );
-  }, 90_000);
+  }, 300_000);
 });

@@ -83,7 +83,7 @@ beforeAll(async () => {
     },
   });
   // The apiserver picks webhook configurations up asynchronously: wait until a dry run goes through both.
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + 60_000;
   for (;;) {
     seen.length = 0;
     await core.createNamespace({ body: nsBody(), dryRun: 'All' });
@@ -130,7 +130,7 @@ test('a webhook whose certificate the caBundle does not vouch for fails closed',
     },
   });
   // Until the apiserver sees the new configuration creates still pass: retry until the TLS failure shows.
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + 60_000;
   let message = '';
   while (Date.now() < deadline) {
     const err = await core.createNamespace({ body: nsBody(), dryRun: 'All' }).then(

@@ -179,7 +179,7 @@ beforeAll(async () => {
   });
 
   // The apiserver picks up configurations asynchronously: wait until a dry run comes back mutated.
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 60_000;
   for (;;) {
     const p = await core
       .createNamespacedPod({ namespace: shop, body: podBody(uniqueName('probe')), dryRun: 'All' })
@@ -213,7 +213,7 @@ test('the CA and certificate live in a Secret of the operator namespace; caBundl
 });
 
 test('the validating policy type-checks', async () => {
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + 60_000;
   for (;;) {
     const p = await admission.readValidatingAdmissionPolicy({ name: vapName });
     if (p.status?.typeChecking) {
@@ -529,7 +529,7 @@ test('reinvocation: a webhook running after podfence that adds a container canno
       },
     });
     let pod: V1Pod | undefined;
-    const deadline = Date.now() + 20_000;
+    const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
       const body = podBody(uniqueName('meddled'));
       body.metadata!.labels = { meddle: 'yes' };
