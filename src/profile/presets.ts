@@ -1,4 +1,4 @@
-import type { Preset } from './schema.js';
+import { SOCKET_KINDS, type Preset, type SocketKind } from './schema.js';
 import { ALWAYS_DENIED_SET } from './syscalls.js';
 
 /**
@@ -441,13 +441,11 @@ const FS_WRITE = [
 /** Device nodes, fanotify and other rarities a network service has no use for. */
 const NETWORK_SERVER_CUT = ['fanotify_mark', 'mknod', 'mknodat', 'remap_file_pages'];
 
-/** Which sockets a preset may create (seccomp.ts turns it into `socket` argument rules). */
-export type SocketPolicy = 'none' | 'unix' | 'inet';
-
 export interface PresetSeccomp {
   /** Unconditionally allowed names. */
   allow: readonly string[];
-  sockets: SocketPolicy;
+  /** Which sockets the preset may create (seccomp.ts turns them into `socket` argument rules). */
+  sockets: readonly SocketKind[];
 }
 
 const without = (list: readonly string[], ...cuts: (readonly string[])[]): string[] => {
@@ -455,13 +453,20 @@ const without = (list: readonly string[], ...cuts: (readonly string[])[]): strin
   return [...new Set(list)].filter((n) => !cut.has(n) && !ALWAYS_DENIED_SET.has(n)).sort();
 };
 
+// The 32-bit multiplexers (socketcall, ipc) pass their arguments behind a pointer, past every argument rule: no
+// preset keeps them (and the compiled profiles no longer cover the 32-bit modes at all, see seccomp.ts).
+const MULTIPLEXERS = ['socketcall', 'ipc'];
+
 export const PRESET_SECCOMP: Readonly<Record<Preset, PresetSeccomp>> = {
-  // The runtime default, minus the always-denied set.
-  none: { allow: without(RUNTIME_DEFAULT), sockets: 'inet' },
-  'network-server': { allow: without(RUNTIME_DEFAULT, NETWORK_SERVER_CUT), sockets: 'inet' },
-  // socketcall multiplexes every socket call on 32-bit x86, past the `socket` argument rules: removed with sockets.
-  'file-processor': { allow: without(RUNTIME_DEFAULT, ['socketcall']), sockets: 'unix' },
-  computation: { allow: without(RUNTIME_DEFAULT, SOCKET_OPS, FS_WRITE, ['socketcall']), sockets: 'none' },
+  // The runtime default, minus the always-denied set; every socket kind podfence knows.
+  none: { allow: without(RUNTIME_DEFAULT, MULTIPLEXERS), sockets: SOCKET_KINDS },
+  // A service: UNIX and TCP, UDP for DNS, netlink for getaddrinfo's interface query; no ping sockets.
+  'network-server': {
+    allow: without(RUNTIME_DEFAULT, NETWORK_SERVER_CUT, MULTIPLEXERS),
+    sockets: ['netlink', 'tcp', 'udp', 'unix'],
+  },
+  'file-processor': { allow: without(RUNTIME_DEFAULT, MULTIPLEXERS), sockets: ['unix'] },
+  computation: { allow: without(RUNTIME_DEFAULT, SOCKET_OPS, FS_WRITE, MULTIPLEXERS), sockets: [] },
 };
 
 export interface PresetLandlock {

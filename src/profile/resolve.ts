@@ -1,6 +1,14 @@
 import { DEFAULT_GID, DEFAULT_UID } from '../common/constants.js';
-import { BASELINE, PRESET_CAPABILITIES, PRESET_LANDLOCK, PRESET_SECCOMP, type SocketPolicy } from './presets.js';
-import { ARCHITECTURES, type Architecture, type Preset, type SandboxProfile, type SeccompRule } from './schema.js';
+import { BASELINE, PRESET_CAPABILITIES, PRESET_LANDLOCK, PRESET_SECCOMP } from './presets.js';
+import {
+  ARCHITECTURES,
+  SOCKET_KINDS,
+  type Architecture,
+  type Preset,
+  type SandboxProfile,
+  type SeccompRule,
+  type SocketKind,
+} from './schema.js';
 import { ALWAYS_ALLOWED } from './syscalls.js';
 
 /**
@@ -20,7 +28,11 @@ export interface ResolvedProfile {
     /** Unconditionally allowed names. */
     allow: string[];
     /** Syscalls moby allows only with argument conditions; compiled as rules. */
-    conditional: { socket: SocketPolicy; clone: boolean; personality: boolean };
+    conditional: { clone: boolean; personality: boolean };
+    /** Socket kinds `socket` may create (compiled as argument rules). */
+    sockets: SocketKind[];
+    /** Writable+executable memory and its kin allowed (JITs); refused otherwise. */
+    allowJit: boolean;
     /** Refuse socket(..., IPPROTO_MPTCP): set when Landlock restricts TCP (MPTCP escapes its TCP rights). */
     refuseMptcp: boolean;
     rules: SeccompRule[];
@@ -67,9 +79,9 @@ export function resolveProfile(profile: SandboxProfile): ResolvedProfile {
   const allow = sorted(base.allow, sc.allow, ALWAYS_ALLOWED).filter(
     (n) => !CONDITIONAL.has(n) && (!deny.has(n) || ALWAYS_ALLOWED.includes(n)),
   );
-  // Allowing `socket` explicitly means any family (but AF_ALG/AF_VSOCK); denying it means none.
-  let socket: SocketPolicy = sc.allow?.includes('socket') ? 'inet' : base.sockets;
-  if (deny.has('socket')) socket = 'none';
+  // `sockets` names the kinds; allowing `socket` explicitly means every kind, denying it means none.
+  let sockets: SocketKind[] = sorted(sc.sockets ?? (sc.allow?.includes('socket') ? SOCKET_KINDS : base.sockets));
+  if (deny.has('socket')) sockets = [];
   const tcp = ll.tcp ? { bind: sorted(ll.tcp.bind), connect: sorted(ll.tcp.connect) } : null;
 
   const baseline = ll.baseline ?? true;
@@ -90,8 +102,10 @@ export function resolveProfile(profile: SandboxProfile): ResolvedProfile {
       errno: sc.errno ?? 1,
       architectures,
       allow,
-      conditional: { socket, clone: !deny.has('clone'), personality: !deny.has('personality') },
-      refuseMptcp: tcp !== null && socket === 'inet',
+      conditional: { clone: !deny.has('clone'), personality: !deny.has('personality') },
+      sockets,
+      allowJit: sc.allowJit ?? false,
+      refuseMptcp: tcp !== null && sockets.includes('tcp'),
       rules: sc.rules ?? [],
     },
     landlock: {

@@ -162,6 +162,10 @@ const SeccompRuleSchema = z.strictObject({
     .describe('Conditions on the arguments; all must hold (conditions on different indexes are ANDed).'),
 });
 
+/** Socket kinds a profile may allow (`spec.seccomp.sockets`); seccomp.ts compiles them to `socket` argument rules. */
+export const SOCKET_KINDS = ['icmp', 'netlink', 'tcp', 'udp', 'unix'] as const;
+export type SocketKind = (typeof SOCKET_KINDS)[number];
+
 export const SECCOMP_DEFAULT_ACTIONS = ['errno', 'kill', 'log'] as const;
 export const SeccompSchema = z
   .strictObject({
@@ -177,10 +181,24 @@ export const SeccompSchema = z
       .optional()
       .describe('Syscalls removed from the allow-list. The wrapper syscalls (landlock_*, prctl, execve) are refused.'),
     rules: z.array(SeccompRuleSchema).optional().describe('Extra rules with argument conditions.'),
+    sockets: setOf(z.enum(SOCKET_KINDS, { error: oneOf(SOCKET_KINDS) }), 'socket kind')
+      .optional()
+      .describe(
+        'Sockets the workload may create: unix, tcp (IPv4/6 stream), udp (IPv4/6 datagram), icmp (ping ' +
+          'sockets), netlink (route). Every other family and type is refused. Default per preset.',
+      ),
+    allowJit: z
+      .boolean({ error: 'must be true or false' })
+      .optional()
+      .describe(
+        'Allow memory that is written and then executed (JIT compilers: Node.js, Java, .NET, PyPy, LuaJIT; ' +
+          'Java ZGC). Default false: writable+executable and anonymous executable mmap, mprotect adding ' +
+          'PROT_EXEC, shmat SHM_EXEC and memfd_create without MFD_NOEXEC_SEAL are refused.',
+      ),
     architectures: setOf(z.enum(ARCHITECTURES, { error: oneOf(ARCHITECTURES) }), 'architecture')
       .min(1, { error: 'must list at least one architecture' })
       .optional()
-      .describe('Architectures the profile covers (default x86_64 and aarch64, with their 32-bit modes).'),
+      .describe('Architectures the profile covers (default x86_64 and aarch64; their 32-bit modes are refused).'),
   })
   .describe('The seccomp allow-list compiled to an OCI seccomp profile.');
 

@@ -52,7 +52,7 @@ const EXPECTED: Record<Job, RegExp[]> = {
   ],
 };
 
-const PRESETS: { preset: string; job: Job; spec: Record<string, unknown> }[] = [
+const PRESETS: { preset: string; job: Job; spec: { seccomp?: Record<string, unknown> } & Record<string, unknown> }[] = [
   {
     preset: 'network-server',
     job: 'network-server',
@@ -83,11 +83,16 @@ suite.each(PRESETS)('preset $preset', ({ preset, job, spec }) => {
   describe('enforce', () => {
     const seccomp = compiled({ ...spec, mode: 'enforce' });
 
-    test('busybox sh, node and python start and do the job', () => {
+    test('busybox sh and python start and do the job; node (a JIT) with seccomp.allowJit', () => {
       const [bb, py, nd] = EXPECTED[job];
       expect(ok(runInContainer(['/bin/busybox', 'sh', '-c', busyboxJob(job)], seccomp))).toMatch(bb!);
       expect(ok(runInContainer(['/usr/bin/python3', '-c', PYTHON_JOBS[job]], seccomp))).toMatch(py!);
-      expect(ok(runInContainer([NODE, '-e', NODE_JOBS[job]], seccomp))).toMatch(nd!);
+      const jit = compiled({ ...spec, mode: 'enforce', seccomp: { ...(spec.seccomp ?? {}), allowJit: true } });
+      expect(ok(runInContainer([NODE, '-e', NODE_JOBS[job]], jit))).toMatch(nd!);
+      // Without allowJit, V8 cannot map its code space writable and executable: node dies at start.
+      const refused = runInContainer([NODE, '-e', 'console.log("ran")'], seccomp);
+      expect(refused.status).not.toBe(0);
+      expect(refused.stdout).not.toContain('ran');
     });
 
     test('unshare, mount and a raw ptrace get EPERM from seccomp', () => {
