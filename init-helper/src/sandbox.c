@@ -298,17 +298,65 @@ static int first_pass(int ruleset, const struct pf_opts *o, const struct pf_plan
 		s->reached = keep_reached(canon);
 	s->rights = pf_rule_rights(p->rights[r->kind], S_ISDIR(s->obj.mode));
 	if (r->source == PF_SRC_VOLUME) {
+		/* Judged once every rule without symlinks is in (judge_volume_overlap). */
 		s->why = judge_volume(&s->obj, root, dev);
 		if (s->why)
 			s->outcome = PF_REFUSED;
-		else if (add_rule(ruleset, r, s) != 0)
-			return -1;
 	} else if (s->obj.symlinks == 0 && add_rule(ruleset, r, s) != 0) {
 		return -1;
 	}
-	if (s->outcome != PF_PENDING)
+	/* Execute directories stay open: a writable volume must not be found above one of them. */
+	if (s->outcome == PF_REFUSED || (s->outcome == PF_GRANTED && !(r->kind == PF_PATH_EXEC && S_ISDIR(s->obj.mode))))
 		close_fds(s);
 	return 0;
+}
+
+/* Is directory `d` (an open object) `top` or beneath it? Walks up through '..' as the kernel does. */
+static int beneath(const struct pf_object *d, const struct pf_object *top)
+{
+	struct pf_object cur, up;
+	int depth, found = 0;
+	memset(&cur, 0, sizeof(cur));
+	cur.dir_fd = -1;
+	cur.fd = openat(d->fd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	for (depth = 0; cur.fd >= 0 && pf_identify(&cur) == 0 && depth < 4096; depth++) {
+		if (same_object(&cur, top) && cur.mnt_id == top->mnt_id) {
+			found = 1;
+			break;
+		}
+		memset(&up, 0, sizeof(up));
+		up.dir_fd = -1;
+		up.fd = openat(cur.fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (up.fd < 0 || pf_identify(&up) != 0 || (same_object(&up, &cur) && up.mnt_id == cur.mnt_id)) {
+			pf_object_close(&up);
+			break;
+		}
+		pf_object_close(&cur);
+		cur = up;
+	}
+	pf_object_close(&cur);
+	return found;
+}
+
+/*
+ * A writable volume and an execute rule must not overlap: the workload (or another container of the pod, which
+ * shares the volume) would write a program there and run it. Such a volume is refused (not granted: its files
+ * stay readable and executable as the other rules say, but not writable).
+ */
+static const char *judge_volume_overlap(const struct pf_path_rule *r, struct rule_state *s, const struct pf_opts *o)
+{
+	size_t i;
+	if (r->kind != PF_PATH_RW)
+		return NULL;
+	if (covered_rights(&s->obj, o->n_paths) & PF_FS_EXECUTE)
+		return "writable, and beneath an execute rule";
+	for (i = 0; i < o->n_paths; i++) {
+		const struct rule_state *e = &states[i];
+		if (o->paths[i].kind == PF_PATH_EXEC && o->paths[i].source != PF_SRC_VOLUME && e->outcome == PF_GRANTED &&
+		    e->obj.fd >= 0 && S_ISDIR(e->obj.mode) && S_ISDIR(s->obj.mode) && beneath(&e->obj, &s->obj))
+			return "writable, and holding an execute rule's directory";
+	}
+	return NULL;
 }
 
 /* Resolves, judges and adds every path rule. Returns 0, or -1 when the sandbox must not be applied. */
@@ -336,7 +384,19 @@ static int add_path_rules(int ruleset, const struct pf_opts *o, const struct pf_
 	}
 	for (i = 0; i < o->n_paths && rc == 0; i++)
 		rc = first_pass(ruleset, o, p, &root, &dev, i);
-	/* Pass 2, once every rule without symlinks is in: judge the rules that crossed one. */
+	/* The volumes, once every rule without symlinks is in. */
+	for (i = 0; i < o->n_paths && rc == 0; i++) {
+		struct rule_state *s = &states[i];
+		if (o->paths[i].source != PF_SRC_VOLUME || s->outcome != PF_PENDING)
+			continue;
+		s->why = judge_volume_overlap(&o->paths[i], s, o);
+		if (s->why)
+			s->outcome = PF_REFUSED;
+		else
+			rc = add_rule(ruleset, &o->paths[i], s);
+		close_fds(s);
+	}
+	/* Pass 2: judge the rules that crossed a symlink against everything granted. */
 	for (i = 0; i < o->n_paths && rc == 0; i++) {
 		struct rule_state *s = &states[i];
 		if (s->outcome != PF_PENDING)

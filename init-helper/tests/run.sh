@@ -206,6 +206,15 @@ symlinks() {
     t "volume: a symlink to the runtime's /dev is refused" '[[ $OUT == EACCES* ]] && has "$ERR" "/dev"'
     run unshare -m --propagation private sh -c "$V && exec $PI --exec $T --missing fail --volume-rw $D/s/plain -- $TRY exit 0"
     t "volume: refused with --missing fail: 126" '[[ $RC == 126 ]]'
+    # A writable volume overlapping an execute rule: the workload would write a program and run it.
+    run unshare -m --propagation private sh -c "$V && exec $PI --exec $T --exec $D/s --volume-rw $D/s/vol -- $TRY write $D/s/vol/prog"
+    t "volume: a writable volume beneath an execute rule is refused (write denied)" '[[ $OUT == EACCES* ]] && has "$ERR" "beneath an execute rule"'
+    run unshare -m --propagation private sh -c "$V && mkdir -p $D/s/vol/bin && exec $PI --exec $T --exec $D/s/vol/bin --volume-rw $D/s/vol -- $TRY write $D/s/vol/x"
+    t "volume: a writable volume holding an execute directory is refused" '[[ $OUT == EACCES* ]] && has "$ERR" "holding an execute rule"'
+    run unshare -m --propagation private sh -c "$V && exec $PI --exec $T --exec $D/s --volume-ro $D/s/vol -- $TRY ls $D/s/vol"
+    t "volume control: a read-only volume beneath an execute rule is granted" '[[ $OUT == OK && -z $ERR ]]'
+    run unshare -m --propagation private sh -c "$V && mkdir -p $D/s/vol/bin && exec $PI --exec $T --exec $D/s/vol/bin --rw $D/s/vol -- $TRY write $D/s/vol/x"
+    t "volume control: the author's own --rw over an execute directory stays the author's choice" '[[ $OUT == OK && -z $ERR ]]'
   else
     echo "SKIP $BIN_NAME: volume checks (unshare -m not permitted)"
   fi
