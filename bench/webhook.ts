@@ -76,14 +76,13 @@ async function serve(registryHost: string, images: string[]): Promise<void> {
   const { Registry } = await import('prom-client');
   const { createCA, issueServingCert } = await import('../src/certs/issue.js');
   const { RegistryClient } = await import('../src/registry/client.js');
-  const { entrypointResolver } = await import('../src/webhook/entrypoints.js');
-  const { profileApi } = await import('../src/webhook/profile-api.js');
-  const { toProfileInfo } = await import('../src/webhook/profile-info.js');
+  const { entrypointResolver } = await import('../src/webhook/image-entrypoints.js');
+  const { profileInfoOf } = await import('../src/webhook/lookups.js');
   const { createWebhookServer } = await import('../src/webhook/server.js');
 
-  const info = toProfileInfo(PROFILE, profileApi);
-  if (!info.ok) throw new Error(info.error);
-  const profile = { ...info.info, ready: true };
+  const info = profileInfoOf(PROFILE);
+  if ('error' in info) throw new Error(info.error);
+  const profile = { ...info, ready: true };
   const client = new RegistryClient({ plainHttp: [registryHost], tagTtlMs: 3_600_000 });
   for (const image of images) await client.resolve(image); // prime the cache from the real registry
   const ca = await createCA('bench-ca', 1);

@@ -5,10 +5,10 @@ import { parseAllDocuments, stringify } from 'yaml';
 import { RegistryClient } from '../registry/client.js';
 import { parseDockerConfig } from '../registry/credentials.js';
 import { mutate, type Lookups } from '../webhook/admission.js';
-import { profileApi } from '../webhook/profile-api.js';
-import { toProfileInfo } from '../webhook/profile-info.js';
-import { entrypointResolver } from '../webhook/entrypoints.js';
+import { entrypointResolver } from '../webhook/image-entrypoints.js';
+import { profileInfoOf } from '../webhook/lookups.js';
 import type { ProfileInfo } from '../webhook/types.js';
+import type { ProfileObject } from '../model/objects.js';
 import jsonpatch, { type Operation } from 'fast-json-patch';
 
 interface PreviewFlags {
@@ -66,9 +66,9 @@ export function register(program: Command): void {
       let first: string | undefined;
       for (const doc of readDocs(flags.profile)) {
         const name = (doc as { metadata?: { name?: string } }).metadata?.name ?? '?';
-        const r = toProfileInfo(doc, profileApi);
+        const r = profileInfoOf(doc as ProfileObject);
         // Offline there is no controller: treat the profile as installed.
-        profiles[name] = r.ok ? { ...r.info, ready: true } : { error: r.error };
+        profiles[name] = 'error' in r ? r : { ...r, ready: true };
         first ??= name;
       }
       const nsProfile = flags.use ?? first;

@@ -3,7 +3,6 @@ import type { Command } from 'commander';
 import { loadKubeConfig } from '../common/kube.js';
 import { createLogger } from '../common/log.js';
 import { createOpsServer } from '../common/ops-server.js';
-import { profileApi } from '../webhook/profile-api.js';
 import { startWebhook, type CertSource } from '../webhook/run.js';
 
 interface WebhookFlags {
@@ -95,7 +94,6 @@ export function register(program: Command): void {
         namespace: flags.namespace,
         log,
         metrics: ops.registry,
-        profileApi,
         certs,
         port: Number(flags.port),
         policy: {

@@ -8,19 +8,27 @@ import {
 } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { API_VERSION, GROUP, NODE_REPORT_PLURAL, PROFILE_KIND, PROFILE_PLURAL, VERSION } from '../common/constants.js';
+import { API_VERSION, PROFILE_KIND } from '../common/constants.js';
+import { ClusterObjects } from '../kube/cluster-objects.js';
 import { isNotFound, isPreconditionFailure, shortError } from '../kube/errors.js';
 import { EventRecorder } from '../kube/events.js';
-import { ResilientInformer, type InformerOptions } from '../kube/informer.js';
-import { ClusterObjects } from '../kube/status.js';
+import { ResilientInformer } from '../kube/informer.js';
 import { runWorkers, WorkQueue, type Outcome, type ReconcileResult } from '../kube/workqueue.js';
+import { CompiledProfiles } from '../model/compiled-profiles.js';
+import { findCondition } from '../model/conditions.js';
+import {
+  nodeReportInformer,
+  podInformer,
+  PROFILE_RESOURCE,
+  profileInformer,
+  type InformerOverrides,
+} from '../model/informers.js';
+import type { NodeReportObject, ProfileObject } from '../model/objects.js';
+import { podKey, profilesUsedByPod } from '../model/pod-usage.js';
 import { NodeReportStatusSchema } from '../profile/index.js';
-import { AnalysisCache } from './analyze.js';
 import { desiredStatus, sameStatus, type NodeView } from './desired-status.js';
 import { controllerMetrics, type ControllerMetrics } from './metrics.js';
 import { desiredSeccompLabels, seccompLabelPatch, type ProfileRequirement } from './node-labels.js';
-import { podKey, profilesUsedByPod, slimPod } from './pod-usage.js';
-import type { NodeReportObject, ProfileObject } from './types.js';
 
 /**
  * The SandboxProfile controller. Four caches (profiles, node reports, nodes, pods) feed one keyed queue with two
@@ -35,12 +43,9 @@ export interface ControllerOptions {
   /** Full resync period: every profile and node is reconciled at least this often. */
   resyncMs?: number;
   /** Overrides for the informers (tests shorten the staleness timer). */
-  informer?: Partial<Pick<InformerOptions<ProfileObject>, 'staleAfterMs' | 'watchTimeoutSeconds' | 'backoff'>>;
+  informer?: InformerOverrides;
   concurrency?: number;
 }
-
-const PROFILES = { group: GROUP, version: VERSION, plural: PROFILE_PLURAL };
-const REPORTS = { group: GROUP, version: VERSION, plural: NODE_REPORT_PLURAL };
 
 export class Controller {
   readonly profiles: ResilientInformer<ProfileObject>;
@@ -51,7 +56,7 @@ export class Controller {
   private readonly core: CoreV1Api;
   private readonly events: EventRecorder;
   private readonly metrics: ControllerMetrics;
-  private readonly analyses = new AnalysisCache();
+  private readonly compiled = new CompiledProfiles();
   /** profile name -> pods (namespace/name) using it; pod -> profiles, to update the index on change. */
   private readonly podsByProfile = new Map<string, Set<string>>();
   private readonly profilesByPod = new Map<string, string[]>();
@@ -63,39 +68,21 @@ export class Controller {
 
   constructor(private readonly opts: ControllerOptions) {
     const { kubeConfig: kc, log } = opts;
-    this.profileObjects = new ClusterObjects(kc, PROFILES);
-    const reportObjects = new ClusterObjects(kc, REPORTS);
+    this.profileObjects = new ClusterObjects(kc, PROFILE_RESOURCE);
     this.core = kc.makeApiClient(CoreV1Api);
     this.events = new EventRecorder(kc, 'podfence-controller', log);
     this.metrics = controllerMetrics(opts.registry);
-    const common = { kubeConfig: kc, log, ...opts.informer };
-    this.profiles = new ResilientInformer<ProfileObject>({
-      ...common,
-      name: 'sandboxprofiles',
-      path: `/apis/${GROUP}/${VERSION}/${PROFILE_PLURAL}`,
-      list: (s) => this.profileObjects.list<ProfileObject>(s),
-    });
-    this.reports = new ResilientInformer<NodeReportObject>({
-      ...common,
-      name: 'sandboxnodereports',
-      path: `/apis/${GROUP}/${VERSION}/${NODE_REPORT_PLURAL}`,
-      list: (s) => reportObjects.list<NodeReportObject>(s),
-      transform: (r) => this.checkedReport(r),
-    });
+    this.profiles = profileInformer(kc, log, opts.informer);
+    this.reports = nodeReportInformer(kc, (r) => this.checkedReport(r), log, opts.informer);
     this.nodes = new ResilientInformer<V1Node>({
-      ...common,
+      kubeConfig: kc,
+      log,
+      ...opts.informer,
       name: 'nodes',
       path: '/api/v1/nodes',
       list: (s) => this.core.listNode(s),
     });
-    // Annotations cannot be selected on: all pods are watched and trimmed to what is read (slimPod).
-    this.pods = new ResilientInformer<V1Pod>({
-      ...common,
-      name: 'pods',
-      path: '/api/v1/pods',
-      list: (s) => this.core.listPodForAllNamespaces(s),
-      transform: slimPod,
-    });
+    this.pods = podInformer(kc, { name: 'pods', log, overrides: opts.informer });
     this.wireHandlers();
   }
 
@@ -171,7 +158,7 @@ export class Controller {
     this.profiles.on('update', onProfile);
     this.profiles.on('delete', (p) => {
       const name = p.metadata?.name ?? '';
-      this.analyses.delete(name);
+      this.compiled.delete(name);
       this.states.delete(name);
       this.updateProfileGauge();
       this.enqueueNodes();
@@ -232,15 +219,14 @@ export class Controller {
     const profile = this.profiles.get(name);
     if (!profile) return;
     const log = this.opts.log.child({ profile: name });
-    const analysis = this.analyses.get(profile);
     const decision = desiredStatus({
       profile,
-      analysis,
+      compilation: this.compiled.get(profile),
       nodes: this.nodeViews(),
       pods: [...(this.podsByProfile.get(name) ?? [])],
       now: new Date(),
     });
-    const ready = decision.status.conditions?.find((c) => c.type === 'Ready');
+    const ready = findCondition(decision.status.conditions, 'Ready');
     this.states.set(name, ready?.reason ?? 'Unknown');
     this.updateProfileGauge();
 
@@ -291,8 +277,11 @@ export class Controller {
     if (!node) return;
     const requirements = new Map<string, ProfileRequirement>();
     for (const p of this.profiles.list()) {
-      const a = this.analyses.get(p);
-      if (a.valid) requirements.set(p.metadata?.name ?? '', { hash: a.hash, requiredAbi: a.requiredAbi });
+      const c = this.compiled.get(p);
+      if (c.ok) {
+        const { seccomp, requiredLandlockAbi } = c.compiled;
+        requirements.set(p.metadata?.name ?? '', { hash: seccomp.hash, requiredAbi: requiredLandlockAbi });
+      }
     }
     const desired = desiredSeccompLabels(this.reports.get(name)?.status, requirements);
     const patch = seccompLabelPatch(node.metadata?.labels, desired);

@@ -1,18 +1,25 @@
 import { IN_USE_FINALIZER } from '../common/constants.js';
-import type {
-  Condition,
-  NodeReportStatus,
-  ProfileAnalysis,
-  ProfileObject,
-  ProfileStatus,
-  ReadyReason,
-} from './types.js';
+import { findCondition, setCondition } from '../model/conditions.js';
+import type { ConditionStatus, NodeReportStatus, ProfileObject, ProfileStatus } from '../model/objects.js';
+import { sameContent } from '../model/same-content.js';
+import type { CompiledProfile, FieldError } from '../profile/index.js';
 
-/**
- * The heart of the controller: what a profile's status, finalizers and events should be, as a pure function of
- * the profile, what it compiles to, the node reports, the nodes and the pods that use it. `reconcile` only reads
- * caches, calls this, and writes the difference.
- */
+// The heart of the controller: what a profile's status, finalizers and events should be, as a pure function of
+// the profile, what it compiles to, the node reports, the nodes and the pods that use it. `reconcile` only reads
+// caches, calls this, and writes the difference.
+
+export type ReadyReason = 'Installed' | 'Installing' | 'InvalidSpec' | 'NodeUnsupported' | 'Terminating';
+
+/** What the status needs of the profile's compilation (a CompileResult is one). */
+export type Compilation =
+  | {
+      ok: true;
+      compiled: Pick<CompiledProfile, 'requiredLandlockAbi'> & {
+        seccomp: Pick<CompiledProfile['seccomp'], 'hash' | 'localhostProfile'>;
+      };
+    }
+  | { ok: false; errors: FieldError[] };
+
 export interface NodeView {
   name: string;
   /** The node agent's report for this node; undefined while no agent has reported. */
@@ -21,7 +28,7 @@ export interface NodeView {
 
 export interface DesiredInput {
   profile: ProfileObject;
-  analysis: ProfileAnalysis;
+  compilation: Compilation;
   nodes: NodeView[];
   /** `namespace/name` of active pods using this profile. */
   pods: string[];
@@ -59,21 +66,22 @@ export function nodeState(node: NodeView, profileName: string, hash: string, req
 }
 
 export function desiredStatus(input: DesiredInput): Decision {
-  const { profile, analysis, nodes, pods, now } = input;
+  const { profile, compilation, nodes, pods, now } = input;
   const name = profile.metadata?.name ?? '';
   const generation = profile.metadata?.generation;
   const deleting = Boolean(profile.metadata?.deletionTimestamp);
   const status: ProfileStatus = { observedGeneration: generation };
 
   let reason: ReadyReason;
-  let ready: Condition['status'] = 'False';
+  let ready: ConditionStatus = 'False';
   let message: string;
 
   status.pods = pods.length;
-  if (analysis.valid) {
-    status.seccompProfilePath = analysis.localhostProfile;
-    status.hash = analysis.hash;
-    const states = nodes.map((n) => ({ name: n.name, ...nodeState(n, name, analysis.hash, analysis.requiredAbi) }));
+  if (compilation.ok) {
+    const { seccomp, requiredLandlockAbi } = compilation.compiled;
+    status.seccompProfilePath = seccomp.localhostProfile;
+    status.hash = seccomp.hash;
+    const states = nodes.map((n) => ({ name: n.name, ...nodeState(n, name, seccomp.hash, requiredLandlockAbi) }));
     const installed = states.filter((s) => s.installed);
     status.nodes = { installed: installed.length, total: nodes.length };
     const unsupported = states.filter((s) => s.supported === false);
@@ -81,7 +89,7 @@ export function desiredStatus(input: DesiredInput): Decision {
     if (unsupported.length > 0) {
       reason = 'NodeUnsupported';
       message =
-        `Landlock ABI ${analysis.requiredAbi} needed, lower on node(s) ` +
+        `Landlock ABI ${requiredLandlockAbi} needed, lower on node(s) ` +
         listSome(unsupported.map((s) => `${s.name} (ABI ${s.abi})`)) +
         '; pods using this profile are not scheduled there';
     } else if (nodes.length === 0) {
@@ -89,15 +97,15 @@ export function desiredStatus(input: DesiredInput): Decision {
       message = 'no nodes in the cluster yet';
     } else if (missing.length > 0) {
       reason = 'Installing';
-      message = `${analysis.localhostProfile} on ${installed.length}/${nodes.length} nodes; waiting for ${listSome(missing)}`;
+      message = `${seccomp.localhostProfile} on ${installed.length}/${nodes.length} nodes; waiting for ${listSome(missing)}`;
     } else {
       reason = 'Installed';
       ready = 'True';
-      message = `${analysis.localhostProfile} on all ${nodes.length} nodes`;
+      message = `${seccomp.localhostProfile} on all ${nodes.length} nodes`;
     }
   } else {
     reason = 'InvalidSpec';
-    message = analysis.errors.map((e) => `${e.path}: ${e.message}`).join('; ');
+    message = compilation.errors.map((e) => `${e.path}: ${e.message}`).join('; ');
     // Keep what was last installed visible: pods admitted earlier still use it.
     if (profile.status?.seccompProfilePath) status.seccompProfilePath = profile.status.seccompProfilePath;
     if (profile.status?.hash) status.hash = profile.status.hash;
@@ -119,19 +127,11 @@ export function desiredStatus(input: DesiredInput): Decision {
     nextFinalizers = [...finalizers, IN_USE_FINALIZER];
   }
 
-  const previous = profile.status?.conditions?.find((c) => c.type === 'Ready');
-  status.conditions = [
-    ...(profile.status?.conditions ?? []).filter((c) => c.type !== 'Ready'),
-    {
-      type: 'Ready',
-      status: ready,
-      reason,
-      message,
-      observedGeneration: generation,
-      lastTransitionTime:
-        previous && previous.status === ready ? previous.lastTransitionTime : now.toISOString().replace(/\.\d+Z$/, 'Z'),
-    },
-  ];
+  status.conditions = setCondition(
+    profile.status?.conditions,
+    { type: 'Ready', status: ready, reason, message, observedGeneration: generation },
+    now,
+  );
 
   return { status, finalizers: nextFinalizers, events: eventsFor(profile.status, status, deleting) };
 }
@@ -142,15 +142,15 @@ export function eventsFor(before: ProfileStatus | undefined, after: ProfileStatu
   if (after.hash && after.hash !== before?.hash) {
     events.push({ type: 'Normal', reason: 'Compiled', message: `seccomp profile ${after.seccompProfilePath}` });
   }
-  const was = before?.conditions?.find((c) => c.type === 'Ready');
-  const now = after.conditions?.find((c) => c.type === 'Ready');
+  const was = findCondition(before?.conditions, 'Ready');
+  const now = findCondition(after.conditions, 'Ready');
   if (now && (was?.reason !== now.reason || (now.reason !== 'Installing' && was?.message !== now.message))) {
     const warning =
       now.reason === 'InvalidSpec' || now.reason === 'NodeUnsupported' || (deleting && !!after.blockingPods);
     events.push({
       type: warning ? 'Warning' : 'Normal',
-      reason: deleting && after.blockingPods ? 'DeletionBlocked' : now.reason,
-      message: now.message,
+      reason: deleting && after.blockingPods ? 'DeletionBlocked' : (now.reason ?? ''),
+      message: now.message ?? '',
     });
   }
   return events;
@@ -159,20 +159,4 @@ export function eventsFor(before: ProfileStatus | undefined, after: ProfileStatu
 /** Status equality that ignores key order, so an unchanged status is never rewritten. */
 export function sameStatus(a: ProfileStatus | undefined, b: ProfileStatus): boolean {
   return sameContent(a ?? {}, b);
-}
-
-export function sameContent(a: unknown, b: unknown): boolean {
-  return canonical(a) === canonical(b);
-}
-
-function canonical(v: unknown): string {
-  return JSON.stringify(v, (_k, val: unknown) =>
-    val && typeof val === 'object' && !Array.isArray(val)
-      ? Object.fromEntries(
-          Object.entries(val as Record<string, unknown>)
-            .filter(([, x]) => x !== undefined)
-            .sort(([x], [y]) => (x < y ? -1 : 1)),
-        )
-      : val,
-  );
 }

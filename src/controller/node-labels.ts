@@ -1,5 +1,5 @@
 import { NODE_SECCOMP_LABEL_PREFIX } from '../common/constants.js';
-import type { NodeReportStatus } from './types.js';
+import type { NodeReportStatus } from '../model/objects.js';
 
 /**
  * Node labels `seccomp.podfence.dev/<hash>: "true"`, one per compiled profile version present on the node. The

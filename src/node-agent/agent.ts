@@ -3,23 +3,16 @@ import { join } from 'node:path';
 import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import {
-  API_VERSION,
-  GROUP,
-  NODE_REPORT_KIND,
-  NODE_REPORT_PLURAL,
-  PROFILE_PLURAL,
-  SECCOMP_SUBDIR,
-  VERSION,
-} from '../common/constants.js';
-import { AnalysisCache } from '../controller/analyze.js';
-import { sameContent } from '../controller/desired-status.js';
-import { seccompFilesOfPod, podIsActive, slimPod } from '../controller/pod-usage.js';
-import type { NodeReportObject, NodeReportStatus, ProfileObject } from '../controller/types.js';
+import { API_VERSION, NODE_REPORT_KIND, SECCOMP_SUBDIR } from '../common/constants.js';
+import { ClusterObjects } from '../kube/cluster-objects.js';
 import { isNotFound, isConflict, shortError } from '../kube/errors.js';
-import { ResilientInformer, type InformerOptions } from '../kube/informer.js';
-import { ClusterObjects } from '../kube/status.js';
+import type { ResilientInformer } from '../kube/informer.js';
 import { runWorkers, WorkQueue } from '../kube/workqueue.js';
+import { CompiledProfiles } from '../model/compiled-profiles.js';
+import { NODE_REPORT_RESOURCE, podInformer, profileInformer, type InformerOverrides } from '../model/informers.js';
+import type { NodeReportObject, NodeReportStatus, ProfileObject } from '../model/objects.js';
+import { podIsActive, seccompFilesOfPod } from '../model/pod-usage.js';
+import { sameContent } from '../model/same-content.js';
 import { ensureDir, readDir, removeFiles, writeFileAtomic } from './files.js';
 import { planSync, type DesiredFile } from './plan.js';
 import { probe } from './probe.js';
@@ -42,7 +35,7 @@ export interface NodeAgentOptions {
   /** How long an unneeded file stays (unreported) before it is deleted. */
   retireGraceMs?: number;
   resyncMs?: number;
-  informer?: Partial<Pick<InformerOptions<ProfileObject>, 'staleAfterMs' | 'watchTimeoutSeconds' | 'backoff'>>;
+  informer?: InformerOverrides;
 }
 
 const SYNC = 'sync';
@@ -53,7 +46,7 @@ export class NodeAgent {
   readonly pods: ResilientInformer<V1Pod>;
   private readonly reports: ClusterObjects;
   private readonly core: CoreV1Api;
-  private readonly analyses = new AnalysisCache();
+  private readonly compiled = new CompiledProfiles();
   private readonly queue = new WorkQueue({ baseMs: 100, maxMs: 30_000 });
   private retired = new Map<string, number>();
   private landlockABI: number | undefined;
@@ -70,22 +63,13 @@ export class NodeAgent {
     const kc = opts.kubeConfig;
     this.dir = join(opts.kubeletRoot, 'seccomp', SECCOMP_SUBDIR);
     this.core = kc.makeApiClient(CoreV1Api);
-    this.reports = new ClusterObjects(kc, { group: GROUP, version: VERSION, plural: NODE_REPORT_PLURAL });
-    const profileObjects = new ClusterObjects(kc, { group: GROUP, version: VERSION, plural: PROFILE_PLURAL });
-    const common = { kubeConfig: kc, log: opts.log, ...opts.informer };
-    this.profiles = new ResilientInformer<ProfileObject>({
-      ...common,
-      name: 'sandboxprofiles',
-      path: `/apis/${GROUP}/${VERSION}/${PROFILE_PLURAL}`,
-      list: (s) => profileObjects.list<ProfileObject>(s),
-    });
-    this.pods = new ResilientInformer<V1Pod>({
-      ...common,
+    this.reports = new ClusterObjects(kc, NODE_REPORT_RESOURCE);
+    this.profiles = profileInformer(kc, opts.log, opts.informer);
+    this.pods = podInformer(kc, {
       name: 'pods-on-node',
-      path: '/api/v1/pods',
       fieldSelector: `spec.nodeName=${opts.nodeName}`,
-      list: (s) => this.core.listPodForAllNamespaces(s),
-      transform: slimPod,
+      log: opts.log,
+      overrides: opts.informer,
     });
     const kick = () => this.queue.add(SYNC);
     for (const inf of [this.profiles, this.pods] as ResilientInformer<ProfileObject | V1Pod>[]) {
@@ -156,9 +140,10 @@ export class NodeAgent {
     const podsStale = this.pods.health();
     const desired = new Map<string, DesiredFile>();
     for (const p of this.profiles.list()) {
-      const a = this.analyses.get(p);
-      if (a.valid && a.json && a.fileName) {
-        desired.set(a.fileName, { profile: p.metadata?.name ?? '', hash: a.hash, json: a.json });
+      const c = this.compiled.get(p);
+      if (c.ok) {
+        const { fileName, hash, json } = c.compiled.seccomp;
+        desired.set(fileName, { profile: p.metadata?.name ?? '', hash, json });
       }
     }
     const inUse = new Set<string>();

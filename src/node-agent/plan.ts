@@ -1,5 +1,5 @@
-import { parseLocalhostProfile } from '../controller/pod-usage.js';
-import type { InstalledFile } from '../controller/types.js';
+import type { InstalledFile } from '../model/objects.js';
+import { parseLocalhostProfile } from '../model/pod-usage.js';
 
 /**
  * What the node agent should do to its directory: a pure function of the profiles' current compiled versions,

@@ -1,4 +1,4 @@
-/** The SandboxProfile model and its compilers: pure functions, no I/O. See docs/architecture.md. */
+// The SandboxProfile model and its compilers: pure functions, no I/O. See docs/architecture.md.
 export {
   SandboxProfileSchema,
   SandboxProfileSpecSchema,
@@ -17,6 +17,8 @@ export { validateProfile, formatErrors, type FieldError, type ValidationResult }
 export { resolveProfile, type ResolvedProfile } from './resolve.js';
 export { compileSeccomp, seccompFor, type CompiledSeccomp, type OciSeccomp } from './seccomp.js';
 export { compileLandlockArgs, landlockArgsFor, type LandlockExtra } from './landlock.js';
+export { requiredLandlockAbi } from './landlock-abi.js';
+export { compileProfile, compileProfileObject, type CompiledProfile, type CompileResult } from './compiled.js';
 export {
   securityContextFor,
   profileVersion,

@@ -18,7 +18,11 @@ export const UNPRIVILEGED_PORT_SYSCTL = 'net.ipv4.ip_unprivileged_port_start';
 
 /** Pod and container securityContext fields of a profile, without seccomp (the webhook adds Localhost + path). */
 export function securityContextFor(profile: SandboxProfile): SecurityContexts {
-  const r: ResolvedProfile = resolveProfile(profile);
+  return securityContextsOf(resolveProfile(profile));
+}
+
+/** The same, from an already resolved profile. */
+export function securityContextsOf(r: ResolvedProfile): SecurityContexts {
   const { runAsUser, runAsGroup, fsGroup } = r.user;
   return {
     pod: {
@@ -43,5 +47,10 @@ export function securityContextFor(profile: SandboxProfile): SecurityContexts {
 
 /** Hash of the whole resolved profile (16 hex): the `podfence.dev/applied` annotation's version. */
 export function profileVersion(profile: SandboxProfile): string {
-  return shortHash(canonicalJson(resolveProfile(profile)));
+  return versionOf(resolveProfile(profile));
+}
+
+/** The same, from an already resolved profile. */
+export function versionOf(resolved: ResolvedProfile): string {
+  return shortHash(canonicalJson(resolved));
 }

@@ -1,28 +1,27 @@
 import { CoreV1Api, type KubeConfig, type V1Namespace } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { GROUP, PROFILE_LABEL, PROFILE_PLURAL, VERSION } from '../common/constants.js';
+import { PROFILE_LABEL } from '../common/constants.js';
 import { ResilientInformer } from '../kube/informer.js';
-import { ClusterObjects } from '../kube/status.js';
+import { CompiledProfiles } from '../model/compiled-profiles.js';
+import { profileReady } from '../model/conditions.js';
+import { profileInformer } from '../model/informers.js';
+import type { ProfileObject } from '../model/objects.js';
+import { formatErrors } from '../profile/index.js';
 import type { Lookups } from './admission.js';
-import { toProfileInfo, type ProfileApi, type ProfileObject } from './profile-info.js';
 import type { ProfileInfo } from './types.js';
 
 /**
  * Informer-backed lookups: opted-in namespaces (label selector, so only those are cached) and SandboxProfiles,
- * compiled once per resourceVersion. No API call per admission request.
+ * compiled once per spec and assembled once per resourceVersion. No API call per admission request.
  */
 export class InformerLookups implements Lookups {
   private readonly namespaces: ResilientInformer<V1Namespace>;
-  private readonly profiles: ResilientInformer<ProfileObject & { metadata?: { resourceVersion?: string } }>;
-  private readonly compiled = new Map<string, { rv: string; result: ProfileInfo | { error: string } }>();
+  private readonly profiles: ResilientInformer<ProfileObject>;
+  private readonly compiled = new CompiledProfiles();
+  private readonly infos = new Map<string, { rv: string; result: ProfileInfo | { error: string } }>();
 
-  constructor(
-    kc: KubeConfig,
-    private readonly api: ProfileApi,
-    log?: Logger,
-  ) {
+  constructor(kc: KubeConfig, log?: Logger) {
     const core = kc.makeApiClient(CoreV1Api);
-    const objects = new ClusterObjects(kc, { group: GROUP, version: VERSION, plural: PROFILE_PLURAL });
     this.namespaces = new ResilientInformer<V1Namespace>({
       name: 'namespaces',
       kubeConfig: kc,
@@ -38,14 +37,12 @@ export class InformerLookups implements Lookups {
       }),
       log,
     });
-    this.profiles = new ResilientInformer({
-      name: 'sandboxprofiles',
-      kubeConfig: kc,
-      path: `/apis/${GROUP}/${VERSION}/${PROFILE_PLURAL}`,
-      list: (s) => objects.list(s),
-      log,
+    this.profiles = profileInformer(kc, log);
+    this.profiles.on('delete', (p) => {
+      const name = p.metadata?.name ?? '';
+      this.infos.delete(name);
+      this.compiled.delete(name);
     });
-    this.profiles.on('delete', (p) => this.compiled.delete(p.metadata?.name ?? ''));
   }
 
   start(): void {
@@ -74,16 +71,20 @@ export class InformerLookups implements Lookups {
     const obj = this.profiles.get(name);
     if (!obj) return undefined;
     const rv = obj.metadata?.resourceVersion ?? '';
-    const hit = this.compiled.get(name);
+    const hit = this.infos.get(name);
     if (hit && hit.rv === rv) return hit.result;
-    let result: ProfileInfo | { error: string };
-    try {
-      const r = toProfileInfo(obj, this.api);
-      result = r.ok ? r.info : { error: r.error };
-    } catch (err) {
-      result = { error: `cannot compile: ${String(err)}` };
-    }
-    this.compiled.set(name, { rv, result });
+    const result = profileInfoOf(obj, this.compiled);
+    this.infos.set(name, { rv, result });
     return result;
   }
+}
+
+/** The compiled profile with its Ready flag, or the profile's errors as one line. */
+export function profileInfoOf(
+  obj: ProfileObject,
+  compiled: CompiledProfiles = new CompiledProfiles(),
+): ProfileInfo | { error: string } {
+  const c = compiled.get(obj);
+  if (!c.ok) return { error: formatErrors(c.errors) };
+  return { ...c.compiled, ready: profileReady(obj, c.compiled.seccomp.hash) };
 }

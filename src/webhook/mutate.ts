@@ -16,7 +16,7 @@ import {
   NODE_SECCOMP_LABEL_PREFIX,
   PROFILE_LABEL,
 } from '../common/constants.js';
-import { effectiveCommand } from './entrypoint.js';
+import { effectiveCommand } from './effective-command.js';
 import { INIT_INSTALL_COMMAND, INIT_VOLUME_SIZE, LANDLOCK_SKIPPED_ANNOTATION } from './names.js';
 import type { MutationContext, MutationResult, ProfileInfo } from './types.js';
 

@@ -3,9 +3,8 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { keepCertsFresh, SelfManagedCerts, watchCertDir } from '../certs/manager.js';
 import { RegistryClient, type RegistryClientOptions } from '../registry/client.js';
-import { entrypointResolver, kubePullSecrets } from './entrypoints.js';
+import { entrypointResolver, kubePullSecrets } from './image-entrypoints.js';
 import { InformerLookups } from './lookups.js';
-import type { ProfileApi } from './profile-info.js';
 import { createWebhookServer } from './server.js';
 import type { WebhookPolicy } from './types.js';
 
@@ -28,7 +27,6 @@ export interface WebhookOptions {
   log: Logger;
   metrics: Registry;
   policy: WebhookPolicy;
-  profileApi: ProfileApi;
   registry?: RegistryClientOptions;
   certs: CertSource;
   port: number;
@@ -46,7 +44,7 @@ export interface RunningWebhook {
 
 /** Wires informers, registry client, certificates and the HTTPS server together (CLI and tests). */
 export async function startWebhook(o: WebhookOptions): Promise<RunningWebhook> {
-  const lookups = new InformerLookups(o.kubeConfig, o.profileApi, o.log);
+  const lookups = new InformerLookups(o.kubeConfig, o.log);
   const registryClient = new RegistryClient(o.registry);
   lookups.start();
 

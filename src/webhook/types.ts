@@ -1,29 +1,10 @@
-import type { V1PodSecurityContext, V1SecurityContext } from '@kubernetes/client-node';
+import type { CompiledProfile } from '../profile/index.js';
 
 /**
- * Everything the pure mutation needs to know about one SandboxProfile, already compiled. Built from a
- * `SandboxProfile` by `profile-info.ts` (the only webhook module that calls `src/profile`), so the mutation itself
- * can be tested with plain objects.
+ * Everything the pure mutation needs to know about one SandboxProfile: its compiled forms, plus whether its
+ * current version is Ready (when not, the pod waits Pending for the node label and gets a warning).
  */
-export interface ProfileInfo {
-  name: string;
-  /** `profileVersion(profile)`: recorded in the applied annotation. */
-  version: string;
-  mode: 'enforce' | 'audit';
-  /** `podfence/<name>-<hash>.json` and its hash (node label `seccomp.podfence.dev/<hash>`). */
-  seccomp: { localhostProfile: string; hash: string };
-  /** The profile's Ready condition; when false the pod waits Pending for the node label (and gets a warning). */
-  ready: boolean;
-  /** From `securityContextFor`, without seccomp. */
-  podSecurityContext: V1PodSecurityContext;
-  containerSecurityContext: V1SecurityContext;
-  keepCapabilities: string[];
-  allowOverrideTo: string[];
-  allowHost: { network: boolean; pid: boolean; ipc: boolean; hostPath: boolean };
-  trustVolumes: boolean;
-  /** `compileLandlockArgs(profile, extra)`: the wrapper options before `--` (empty in audit mode). */
-  landlockArgs(extra: { readOnly: string[]; readWrite: string[] }): string[];
-}
+export type ProfileInfo = CompiledProfile & { ready: boolean };
 
 /** The image's ENTRYPOINT and CMD as found in its config (undefined entries: not set). */
 export interface ImageEntrypoint {

@@ -11,7 +11,7 @@ import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { Controller } from '../../src/controller/controller.js';
-import type { ProfileObject } from '../../src/controller/types.js';
+import type { ProfileObject } from '../../src/model/objects.js';
 import { LeaderElector } from '../../src/kube/leader-election.js';
 import { NodeAgent } from '../../src/node-agent/agent.js';
 import { compileSeccomp, validateProfile } from '../../src/profile/index.js';

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoordinationV1Api, CustomObjectsApi } from '@kubernetes/client-node';
-import type { ProfileObject } from '../../src/controller/types.js';
+import type { ProfileObject } from '../../src/model/objects.js';
 import { freePort, waitFor } from '../cluster/net.js';
 import { ensurePodfenceCli } from '../cluster/podfence-cli.js';
 import { logTail, startProcess, type ManagedProcess } from '../cluster/processes.js';

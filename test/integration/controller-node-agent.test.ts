@@ -20,7 +20,7 @@ import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { Controller } from '../../src/controller/controller.js';
-import type { NodeReportObject, ProfileObject } from '../../src/controller/types.js';
+import type { NodeReportObject, ProfileObject } from '../../src/model/objects.js';
 import { compileSeccomp, validateProfile } from '../../src/profile/index.js';
 import { freePort, waitFor } from '../cluster/net.js';
 import { ensurePodfenceCli } from '../cluster/podfence-cli.js';

@@ -32,7 +32,6 @@ import {
   uniqueNamespace,
 } from '../cluster/shared.js';
 import { startTestRegistry, type TestRegistry } from '../registry/registry.js';
-import { profileApi } from '../../src/webhook/profile-api.js';
 import { startWebhook, type RunningWebhook } from '../../src/webhook/run.js';
 import { createCA, issueServingCert } from '../../src/certs/issue.js';
 
@@ -164,7 +163,6 @@ beforeAll(async () => {
     namespace: operatorNs,
     log: pino({ level: process.env.LOG_LEVEL ?? 'silent' }),
     metrics: new Registry(),
-    profileApi,
     port,
     host: '127.0.0.1',
     policy: { onWeakening: 'deny', onUnresolvedEntrypoint: 'deny', initImage: 'localhost/podfence/init:dev' },

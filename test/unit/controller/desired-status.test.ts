@@ -1,16 +1,15 @@
 import { IN_USE_FINALIZER } from '../../../src/common/constants.js';
-import { desiredStatus, sameStatus, type NodeView } from '../../../src/controller/desired-status.js';
-import type { ProfileAnalysis, ProfileObject } from '../../../src/controller/types.js';
+import { desiredStatus, sameStatus, type Compilation, type NodeView } from '../../../src/controller/desired-status.js';
+import type { ProfileObject } from '../../../src/model/objects.js';
 
 const HASH = '0123456789abcdef';
 const OLD = 'fedcba9876543210';
 const now = new Date('2026-11-29T04:00:00Z');
-const valid: ProfileAnalysis = {
-  valid: true,
-  hash: HASH,
-  localhostProfile: `podfence/web-${HASH}.json`,
-  requiredAbi: 4,
-};
+const compiled = (hash: string, requiredLandlockAbi: number): Compilation => ({
+  ok: true,
+  compiled: { seccomp: { hash, localhostProfile: `podfence/web-${hash}.json` }, requiredLandlockAbi },
+});
+const valid = compiled(HASH, 4);
 
 function profile(extra: Partial<ProfileObject['metadata']> = {}, status?: ProfileObject['status']): ProfileObject {
   return {
@@ -34,7 +33,7 @@ describe('desiredStatus', () => {
   it('is Installed when every node has the current version', () => {
     const d = desiredStatus({
       profile: profile(),
-      analysis: valid,
+      compilation: valid,
       nodes: [node('n1', 7, [HASH]), node('n2', 4, [OLD, HASH])],
       pods: [],
       now,
@@ -54,7 +53,7 @@ describe('desiredStatus', () => {
   it('is Installing while a node lacks the file or has not reported, and names the nodes', () => {
     const d = desiredStatus({
       profile: profile(),
-      analysis: valid,
+      compilation: valid,
       nodes: [node('n1', 7, [HASH]), node('n2', 7, [OLD]), node('n3', undefined, [])],
       pods: [],
       now,
@@ -65,14 +64,14 @@ describe('desiredStatus', () => {
   });
 
   it('is not Ready with no nodes at all', () => {
-    const d = desiredStatus({ profile: profile(), analysis: valid, nodes: [], pods: [], now });
+    const d = desiredStatus({ profile: profile(), compilation: valid, nodes: [], pods: [], now });
     expect(ready(d)).toMatchObject({ status: 'False', reason: 'Installing' });
   });
 
   it('is NodeUnsupported when a node reports a lower Landlock ABI than the profile needs', () => {
     const d = desiredStatus({
       profile: profile(),
-      analysis: valid,
+      compilation: valid,
       nodes: [node('n1', 7, [HASH]), node('old-kernel', 3, [HASH])],
       pods: [],
       now,
@@ -85,7 +84,7 @@ describe('desiredStatus', () => {
   it('does not treat ABI as a problem for profiles that need none', () => {
     const d = desiredStatus({
       profile: profile(),
-      analysis: { ...valid, requiredAbi: 0 },
+      compilation: compiled(HASH, 0),
       nodes: [node('n1', 0, [HASH])],
       pods: [],
       now,
@@ -96,7 +95,7 @@ describe('desiredStatus', () => {
   it('reports InvalidSpec with field paths and keeps the last installed path', () => {
     const d = desiredStatus({
       profile: profile({}, { seccompProfilePath: `podfence/web-${OLD}.json`, hash: OLD }),
-      analysis: { valid: false, errors: [{ path: 'spec.landlock.readOnly[2]', message: 'must be absolute' }] },
+      compilation: { ok: false, errors: [{ path: 'spec.landlock.readOnly[2]', message: 'must be absolute' }] },
       nodes: [node('n1', 7, [OLD])],
       pods: [],
       now,
@@ -108,14 +107,20 @@ describe('desiredStatus', () => {
   });
 
   it('adds the in-use finalizer, keeping others', () => {
-    const d = desiredStatus({ profile: profile({ finalizers: ['x/y'] }), analysis: valid, nodes: [], pods: [], now });
+    const d = desiredStatus({
+      profile: profile({ finalizers: ['x/y'] }),
+      compilation: valid,
+      nodes: [],
+      pods: [],
+      now,
+    });
     expect(d.finalizers).toEqual(['x/y', IN_USE_FINALIZER]);
   });
 
   it('blocks deletion while pods use the profile and lists them', () => {
     const d = desiredStatus({
       profile: profile({ deletionTimestamp: new Date() }),
-      analysis: valid,
+      compilation: valid,
       nodes: [node('n1', 7, [HASH])],
       pods: ['shop/b', 'shop/a'],
       now,
@@ -130,7 +135,7 @@ describe('desiredStatus', () => {
   it('removes only its finalizer once no pod uses the profile', () => {
     const d = desiredStatus({
       profile: profile({ deletionTimestamp: new Date(), finalizers: ['other', IN_USE_FINALIZER] }),
-      analysis: valid,
+      compilation: valid,
       nodes: [],
       pods: [],
       now,
@@ -140,7 +145,7 @@ describe('desiredStatus', () => {
   });
 
   it('keeps lastTransitionTime while the Ready status does not change, and emits nothing new', () => {
-    const input = { analysis: valid, nodes: [node('n1', 7, [HASH])], pods: [], now };
+    const input = { compilation: valid, nodes: [node('n1', 7, [HASH])], pods: [], now };
     const first = desiredStatus({ profile: profile(), ...input });
     const later = new Date(now.getTime() + 60_000);
     const second = desiredStatus({ profile: profile({}, first.status), ...input, now: later });
@@ -152,7 +157,7 @@ describe('desiredStatus', () => {
   it('moves lastTransitionTime and emits Compiled when the version changes', () => {
     const installedOld = desiredStatus({
       profile: profile(),
-      analysis: { ...valid, hash: OLD, localhostProfile: `podfence/web-${OLD}.json` },
+      compilation: compiled(OLD, 4),
       nodes: [node('n1', 7, [OLD])],
       pods: [],
       now,
@@ -160,7 +165,7 @@ describe('desiredStatus', () => {
     const later = new Date(now.getTime() + 60_000);
     const d = desiredStatus({
       profile: profile({ generation: 4 }, installedOld.status),
-      analysis: valid,
+      compilation: valid,
       nodes: [node('n1', 7, [OLD])],
       pods: [],
       now: later,

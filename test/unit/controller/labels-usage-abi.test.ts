@@ -1,5 +1,5 @@
 import type { V1Pod } from '@kubernetes/client-node';
-import { requiredLandlockAbi } from '../../../src/controller/landlock-abi.js';
+import { requiredLandlockAbi } from '../../../src/profile/landlock-abi.js';
 import { desiredSeccompLabels, seccompLabelPatch } from '../../../src/controller/node-labels.js';
 import {
   parseAppliedAnnotation,
@@ -7,7 +7,7 @@ import {
   profilesUsedByPod,
   seccompFilesOfPod,
   slimPod,
-} from '../../../src/controller/pod-usage.js';
+} from '../../../src/model/pod-usage.js';
 
 const H1 = '0123456789abcdef';
 const H2 = '1111111111111111';

@@ -1,8 +1,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import jsonpatch, { type Operation } from 'fast-json-patch';
 import { mutate, parseReview, type HandlerDeps } from '../../../src/webhook/admission.js';
-import { profileApi } from '../../../src/webhook/profile-api.js';
-import { toProfileInfo } from '../../../src/webhook/profile-info.js';
+import { profileInfoOf } from '../../../src/webhook/lookups.js';
 import type { ProfileInfo } from '../../../src/webhook/types.js';
 import { profileInfo } from './fixtures.js';
 
@@ -126,7 +125,7 @@ test('parseReview rejects everything that is not an admission.k8s.io/v1 review',
 test('warnings are deduplicated and kept under the apiserver limit', async () => {
   const web = profileInfo('web', {
     ready: false,
-    seccomp: { hash: 'f'.repeat(16), localhostProfile: 'podfence/' + 'x'.repeat(300) },
+    seccomp: { hash: 'f'.repeat(16), localhostProfile: 'podfence/' + 'x'.repeat(300), fileName: 'x', json: '{}' },
   });
   const res = await mutate(request(pod()), deps({}, { web }));
   expect(res.warnings!.length).toBe(1);
@@ -146,9 +145,8 @@ describe('profile-info with the real compiler', () => {
     },
   };
   test('fields, seccomp path and wrapper options come from src/profile', () => {
-    const r = toProfileInfo(obj, profileApi);
-    if (!r.ok) throw new Error(r.error);
-    const info = r.info;
+    const info = profileInfoOf(obj);
+    if ('error' in info) throw new Error(info.error);
     expect(info.seccomp.localhostProfile).toBe(`podfence/web-${info.seccomp.hash}.json`);
     expect(info.keepCapabilities).toEqual(['NET_BIND_SERVICE']);
     expect(info.allowOverrideTo).toEqual(['batch']);
@@ -161,19 +159,19 @@ describe('profile-info with the real compiler', () => {
     expect(info.ready).toBe(false);
   });
   test('Ready only when the Ready condition is for this generation and this compiled hash', () => {
-    const hash = (toProfileInfo(obj, profileApi) as { info: ProfileInfo }).info.seccomp.hash;
+    const hash = (profileInfoOf(obj) as ProfileInfo).seccomp.hash;
     const withStatus = (observedGeneration: number, h: string) =>
-      toProfileInfo(
-        { ...obj, status: { hash: h, conditions: [{ type: 'Ready', status: 'True', observedGeneration }] } },
-        profileApi,
-      );
-    expect((withStatus(2, hash) as { info: ProfileInfo }).info.ready).toBe(true);
-    expect((withStatus(1, hash) as { info: ProfileInfo }).info.ready).toBe(false);
-    expect((withStatus(2, '0'.repeat(16)) as { info: ProfileInfo }).info.ready).toBe(false);
+      profileInfoOf({
+        ...obj,
+        status: { hash: h, conditions: [{ type: 'Ready', status: 'True', observedGeneration }] },
+      });
+    expect((withStatus(2, hash) as ProfileInfo).ready).toBe(true);
+    expect((withStatus(1, hash) as ProfileInfo).ready).toBe(false);
+    expect((withStatus(2, '0'.repeat(16)) as ProfileInfo).ready).toBe(false);
   });
   test('invalid profiles give field-named errors', () => {
-    const r = toProfileInfo({ ...obj, spec: { mode: 'sometimes' } }, profileApi);
-    expect(r.ok).toBe(false);
+    const r = profileInfoOf({ ...obj, spec: { mode: 'sometimes' } });
+    expect('error' in r).toBe(true);
     expect((r as { error: string }).error).toMatch(/spec\.mode/);
   });
 });

@@ -8,7 +8,7 @@ import {
   INIT_CONTAINER_NAME,
   INIT_VOLUME_NAME,
 } from '../../../src/common/constants.js';
-import { effectiveCommand } from '../../../src/webhook/entrypoint.js';
+import { effectiveCommand } from '../../../src/webhook/effective-command.js';
 import { mutatePod } from '../../../src/webhook/mutate.js';
 import { LANDLOCK_SKIPPED_ANNOTATION } from '../../../src/webhook/names.js';
 import type { MutationContext } from '../../../src/webhook/types.js';

@@ -1,9 +1,8 @@
-/**
- * The lowest Landlock ABI a node must have for an `enforce` profile to start: filesystem rules need ABI 1, TCP
- * bind/connect rules ABI 4, scoping (abstract unix sockets, signals) ABI 6. `audit` profiles (Landlock not
- * applied) and `best-effort` Landlock need nothing: the wrapper uses what the kernel has.
- * Reads the resolved profile (defaults applied); field names are those of docs/architecture.md.
- */
+// The lowest Landlock ABI a node must have for an `enforce` profile to start: filesystem rules need ABI 1, TCP
+// bind/connect rules ABI 4, scoping (abstract unix sockets, signals) ABI 6. `audit` profiles (Landlock not
+// applied) and `best-effort` Landlock need nothing: the wrapper uses what the kernel has.
+
+/** The parts of a resolved profile (defaults applied) that decide the ABI; a ResolvedProfile is one. */
 export interface LandlockShape {
   mode?: string;
   landlock?: {

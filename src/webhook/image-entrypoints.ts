@@ -2,7 +2,7 @@ import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node'
 import type { Logger } from 'pino';
 import type { RegistryClient } from '../registry/client.js';
 import { credentialsFor, parseDockerConfig, type DockerConfig } from '../registry/credentials.js';
-import { needsImageEntrypoint } from './entrypoint.js';
+import { needsImageEntrypoint } from './effective-command.js';
 import type { ResolvedEntrypoints } from './types.js';
 
 /** Where pull credentials come from: the pod's imagePullSecrets and its service account's. */
