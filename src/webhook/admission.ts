@@ -1,7 +1,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import jsonpatch from 'fast-json-patch';
 import { CONTAINER_PROFILE_ANNOTATION_PREFIX, PROFILE_LABEL } from '../common/constants.js';
-import { mutatePod } from './mutate.js';
+import { mutatePod } from './mutation/mutate.js';
 import type { ProfileInfo, ResolvedEntrypoints, WebhookPolicy } from './types.js';
 
 /** The fields of an `admission.k8s.io/v1` AdmissionReview request the webhook reads. */

@@ -9,7 +9,7 @@ import {
   INIT_VOLUME_NAME,
 } from '../../../src/common/constants.js';
 import { effectiveCommand } from '../../../src/webhook/effective-command.js';
-import { mutatePod } from '../../../src/webhook/mutate.js';
+import { mutatePod } from '../../../src/webhook/mutation/mutate.js';
 import { LANDLOCK_SKIPPED_ANNOTATION } from '../../../src/webhook/names.js';
 import type { MutationContext } from '../../../src/webhook/types.js';
 import { context, profileInfo } from './fixtures.js';

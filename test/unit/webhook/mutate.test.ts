@@ -1,6 +1,6 @@
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { INIT_BINARY } from '../../../src/common/constants.js';
-import { mutatePod } from '../../../src/webhook/mutate.js';
+import { mutatePod } from '../../../src/webhook/mutation/mutate.js';
 import type { MutationResult } from '../../../src/webhook/types.js';
 import { context, profileInfo } from './fixtures.js';
 

@@ -1,0 +1,103 @@
+import type { V1Container, V1EphemeralContainer, V1Pod } from '@kubernetes/client-node';
+import { CONTAINER_PROFILE_ANNOTATION_PREFIX, PROFILE_LABEL } from '../../common/constants.js';
+import type { MutationContext, MutationResult, ProfileInfo } from '../types.js';
+import { podfenceAnnotations } from './annotations.js';
+import { containerSecurity } from './container-security.js';
+import { deliver, mountsOverDelivery, takeOffDelivery } from './delivery.js';
+import { hostEscapes, unsupportedPod } from './escapes.js';
+import { addFindings, noFindings, uniq } from './findings.js';
+import { namespaceProfile, pickProfile } from './pick-profiles.js';
+import { podSecurity } from './pod-security.js';
+import { notReadyWarnings, requireNodeLabels, seccompLabelKeys } from './scheduling.js';
+import { execProbeWarning, wrapContainer } from './wrapper.js';
+
+/**
+ * The pure core of the webhook: pod + context -> sandboxed pod (with warnings for kubectl) or a denial. The steps,
+ * in order: pick profiles, take off podfence's earlier pieces (delivery), host escapes, pod security context; per
+ * container: its profile, container security context, wrapper; then delivery of the wrapper, scheduling,
+ * annotations. Every denial is collected first, so a refused pod hears every reason at once.
+ *
+ * Idempotent by construction rather than by a special case: podfence's own pieces (init container, volume, mounts,
+ * wrapper prefix) are first taken off and then put back, and every security field is set to the profile's value,
+ * so running it on its own output yields the same pod.
+ */
+export function mutatePod(input: V1Pod, ctx: MutationContext): MutationResult<V1Pod> {
+  const pod = structuredClone(input);
+  pod.metadata ??= {};
+  pod.spec ??= { containers: [] };
+  const spec = pod.spec;
+  const annotations = pod.metadata.annotations ?? {};
+
+  const unsupported = unsupportedPod(spec);
+  if (unsupported) return { denied: unsupported };
+  const ns = namespaceProfile(ctx);
+  if (!ns.ok) return { denied: ns.denial };
+  const nsProfile = ns.profile;
+  const forPod = pickProfile(annotations[PROFILE_LABEL], `annotation ${PROFILE_LABEL}`, nsProfile, ctx.profiles);
+  if (!forPod.ok) return { denied: forPod.denial };
+  const podProfile = forPod.profile;
+
+  const findings = noFindings();
+  const own = takeOffDelivery(spec);
+  addFindings(findings, own);
+  findings.denials.push(...hostEscapes(spec, own.volumes, podProfile));
+  const podSc = podSecurity(spec, podProfile, ctx.policy.onWeakening);
+  addFindings(findings, podSc);
+  spec.securityContext = podSc.securityContext;
+
+  const used = new Map<string, ProfileInfo>([[podProfile.name, podProfile]]);
+  const landlockSkipped: string[] = [];
+  const execProbes: string[] = [];
+  let wrapped = 0;
+  const sandbox = <C extends V1Container | V1EphemeralContainer>(c: C, wrap: boolean): C => {
+    const where = `container "${c.name}"`;
+    const requested = annotations[CONTAINER_PROFILE_ANNOTATION_PREFIX + c.name];
+    const picked = pickProfile(requested, `annotation for ${where}`, nsProfile, ctx.profiles);
+    if (!picked.ok) {
+      findings.denials.push(picked.denial);
+      return c;
+    }
+    const profile = picked.profile;
+    used.set(profile.name, profile);
+    findings.denials.push(...mountsOverDelivery(c, where));
+    const sc = containerSecurity(c, profile, where, ctx.policy.onWeakening);
+    addFindings(findings, sc);
+    const secured = { ...c, securityContext: sc.securityContext };
+    // Ephemeral containers (kubectl debug) get the security context but no wrapper: see docs/webhook.md.
+    if (!wrap) return secured;
+    const w = wrapContainer(secured as V1Container, profile, ctx, where);
+    addFindings(findings, w);
+    if (w.landlockSkipped) landlockSkipped.push(c.name);
+    if (w.execProbes) execProbes.push(c.name);
+    if (w.wrapped) wrapped++;
+    return w.container as C;
+  };
+  const initContainers = own.initContainers.map((c) => sandbox(c, true));
+  if (spec.containers) spec.containers = spec.containers.map((c) => sandbox(c, true));
+  if (spec.ephemeralContainers) spec.ephemeralContainers = spec.ephemeralContainers.map((c) => sandbox(c, false));
+
+  if (findings.denials.length) return { denied: uniq(findings.denials).join('; ') };
+  const warnings = findings.warnings;
+
+  const delivered = deliver(spec, { initContainers, volumes: own.volumes }, wrapped > 0, podProfile, ctx.policy);
+  setOrDelete(spec, 'initContainers', delivered.initContainers);
+  setOrDelete(spec, 'volumes', delivered.volumes);
+
+  const affinity = requireNodeLabels(spec.affinity, seccompLabelKeys(used.values()));
+  if (affinity) spec.affinity = affinity;
+  warnings.push(...notReadyWarnings(used.values()));
+  const probes = execProbeWarning(uniq(execProbes));
+  if (probes) warnings.push(probes);
+
+  pod.metadata.annotations = podfenceAnnotations(annotations, podProfile, landlockSkipped);
+  return { pod, warnings };
+}
+
+function setOrDelete<K extends 'initContainers' | 'volumes'>(
+  spec: NonNullable<V1Pod['spec']>,
+  key: K,
+  value: NonNullable<V1Pod['spec']>[K],
+): void {
+  if (value) spec[key] = value;
+  else delete spec[key];
+}

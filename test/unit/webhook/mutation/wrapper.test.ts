@@ -1,0 +1,105 @@
+import type { V1Container } from '@kubernetes/client-node';
+import { execProbeWarning, unwrap, wrapContainer } from '../../../../src/webhook/mutation/wrapper.js';
+import { context, profileInfo } from '../fixtures.js';
+
+const web = profileInfo('web');
+const ctx = context({ entrypoints: { img: { entrypoint: ['/entry'], cmd: ['serve'] }, bad: { error: 'timeout' } } });
+const where = 'container "a"';
+
+describe('wrapper', () => {
+  test("the container's command behind podfence-init and its options; args folded in; the wrapper mounted", () => {
+    const c: V1Container = {
+      name: 'a',
+      command: ['/app'],
+      args: ['--port', '80'],
+      volumeMounts: [
+        { name: 'cfg', mountPath: '/cfg', readOnly: true },
+        { name: 'data', mountPath: '/data' },
+      ],
+    };
+    const w = wrapContainer(c, web, ctx, where);
+    expect(w).toMatchObject({ wrapped: true, landlockSkipped: false, execProbes: false, denials: [], warnings: [] });
+    expect(w.container.command).toEqual([
+      '/podfence/podfence-init',
+      '--ro',
+      '/etc',
+      '--ro',
+      '/cfg',
+      '--rw',
+      '/data',
+      '--exec',
+      '/podfence',
+      '--',
+      '/app',
+      '--port',
+      '80',
+    ]);
+    expect(w.container.args).toBeUndefined();
+    expect(w.container.volumeMounts).toEqual([
+      ...c.volumeMounts!,
+      { name: 'podfence-init', mountPath: '/podfence', readOnly: true },
+    ]);
+    expect(c.command).toEqual(['/app']); // the input is not changed
+  });
+
+  test('rewrapping a wrapped container gives the same container', () => {
+    const once = wrapContainer({ name: 'a', command: ['/app'] }, web, ctx, where).container;
+    expect(unwrap(once)).toEqual(['/app']);
+    expect(wrapContainer(once, web, ctx, where).container).toEqual(once);
+  });
+
+  test('trustVolumes false: volume directories are not granted', () => {
+    const w = wrapContainer(
+      { name: 'a', command: ['/app'], volumeMounts: [{ name: 'd', mountPath: '/data' }] },
+      profileInfo('web', { trustVolumes: false }),
+      ctx,
+      where,
+    );
+    expect(w.container.command).not.toContain('/data');
+  });
+
+  test('the image entrypoint when the container has no command', () => {
+    const w = wrapContainer({ name: 'img', image: 'r/img:1' }, web, ctx, 'container "img"');
+    expect(w.container.command!.slice(-3)).toEqual(['--', '/entry', 'serve']);
+  });
+
+  test('an unresolved entrypoint: denied, or skipped with a warning (policy)', () => {
+    const denied = wrapContainer({ name: 'bad', image: 'r/bad:1' }, web, ctx, 'container "bad"');
+    expect(denied.denials[0]).toMatch(/could not read the entrypoint of image "r\/bad:1" \(timeout\); set "command"/);
+    expect(denied.wrapped).toBe(false);
+    const skip = { ...ctx, policy: { ...ctx.policy, onUnresolvedEntrypoint: 'skip-landlock' as const } };
+    const skipped = wrapContainer({ name: 'bad', image: 'r/bad:1' }, web, skip, 'container "bad"');
+    expect(skipped).toMatchObject({ wrapped: false, landlockSkipped: true, denials: [] });
+    expect(skipped.warnings[0]).toMatch(/Admitted WITHOUT Landlock \(policy skip-landlock\)$/);
+  });
+
+  test('an image with neither ENTRYPOINT nor CMD is denied', () => {
+    const c = context({ entrypoints: { e: { entrypoint: [], cmd: [] } } });
+    expect(wrapContainer({ name: 'e', image: 'r/e' }, web, c, 'container "e"').denials).toEqual([
+      'container "e": image "r/e" has neither ENTRYPOINT nor CMD; set "command"',
+    ]);
+  });
+
+  test('audit mode (no options): no wrapper, and an earlier one is taken off', () => {
+    const audit = profileInfo('audit', { mode: 'audit', landlockArgs: () => [] });
+    const wrapped = wrapContainer({ name: 'a', command: ['/app'], args: ['x'] }, web, ctx, where).container;
+    const w = wrapContainer(wrapped, audit, ctx, where);
+    expect(w).toMatchObject({ wrapped: false, landlockSkipped: true });
+    expect(w.container.command).toEqual(['/app', 'x']);
+    expect(w.container.volumeMounts).toBeUndefined();
+  });
+
+  test('exec probes are flagged, and one warning names them', () => {
+    const w = wrapContainer(
+      { name: 'a', command: ['/app'], readinessProbe: { exec: { command: ['x'] } } },
+      web,
+      ctx,
+      where,
+    );
+    expect(w.execProbes).toBe(true);
+    expect(execProbeWarning(['a', 'b'])).toBe(
+      'exec probes of "a", "b" (and kubectl exec) run without Landlock: seccomp, capabilities and the user still apply',
+    );
+    expect(execProbeWarning([])).toBeUndefined();
+  });
+});
