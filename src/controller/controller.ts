@@ -1,21 +1,10 @@
-import {
-  CoreV1Api,
-  PatchStrategy,
-  setHeaderOptions,
-  type KubeConfig,
-  type V1Node,
-  type V1Pod,
-} from '@kubernetes/client-node';
+import { CoreV1Api, type KubeConfig, type V1Node, type V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { API_VERSION, PROFILE_KIND } from '../common/constants.js';
 import { ClusterObjects } from '../kube/cluster-objects.js';
-import { isNotFound, isPreconditionFailure, shortError } from '../kube/errors.js';
 import { EventRecorder } from '../kube/events.js';
 import { ResilientInformer } from '../kube/informer.js';
-import { runWorkers, WorkQueue, type Outcome, type ReconcileResult } from '../kube/workqueue.js';
 import { CompiledProfiles } from '../model/compiled-profiles.js';
-import { findCondition } from '../model/conditions.js';
 import {
   nodeReportInformer,
   podInformer,
@@ -24,17 +13,21 @@ import {
   type InformerOverrides,
 } from '../model/informers.js';
 import type { NodeReportObject, ProfileObject } from '../model/objects.js';
-import { podKey, profilesUsedByPod } from '../model/pod-usage.js';
 import { NodeReportStatusSchema } from '../profile/index.js';
-import { desiredStatus, sameStatus, type NodeView } from './desired-status.js';
+import type { ControllerCaches } from './caches.js';
+import { nodeName, profileName, type NodeName, type ProfileName } from './keys.js';
+import { ReconcileLoop } from './loop.js';
 import { controllerMetrics, type ControllerMetrics } from './metrics.js';
-import { desiredSeccompLabels, seccompLabelPatch, type ProfileRequirement } from './node-labels.js';
+import { NodeLabelReconciler } from './node-reconciler.js';
+import { PodProfileIndex } from './pod-index.js';
+import { ProfileReconciler } from './profile-reconciler.js';
 
 /**
- * The SandboxProfile controller. Four caches (profiles, node reports, nodes, pods) feed one keyed queue with two
- * kinds of keys: `profile/<name>` (status, finalizer, events) and `node/<name>` (the node's seccomp labels).
- * Caches run on every replica (so a standby is warm and /readyz is honest); the queue and its workers exist only
- * while this replica holds the lease, and every write checks leadership first.
+ * The podfence controller: four caches (profiles, node reports, nodes, pods) feed two reconcilers, each with its
+ * own queue: SandboxProfile (status, finalizer, events; keyed by profile name) and node labels (the node's
+ * seccomp labels; keyed by node name). Caches run on every replica (so a standby is warm and /readyz is honest);
+ * the queues and their workers exist only while this replica holds the lease, and every write checks leadership
+ * first.
  */
 export interface ControllerOptions {
   kubeConfig: KubeConfig;
@@ -44,6 +37,7 @@ export interface ControllerOptions {
   resyncMs?: number;
   /** Overrides for the informers (tests shorten the staleness timer). */
   informer?: InformerOverrides;
+  /** Workers per reconciler. */
   concurrency?: number;
 }
 
@@ -52,25 +46,18 @@ export class Controller {
   readonly reports: ResilientInformer<NodeReportObject>;
   readonly nodes: ResilientInformer<V1Node>;
   readonly pods: ResilientInformer<V1Pod>;
-  private readonly profileObjects: ClusterObjects;
-  private readonly core: CoreV1Api;
-  private readonly events: EventRecorder;
+  private readonly caches: ControllerCaches;
   private readonly metrics: ControllerMetrics;
-  private readonly compiled = new CompiledProfiles();
-  /** profile name -> pods (namespace/name) using it; pod -> profiles, to update the index on change. */
-  private readonly podsByProfile = new Map<string, Set<string>>();
-  private readonly profilesByPod = new Map<string, string[]>();
+  private readonly profileLoop: ReconcileLoop<ProfileName>;
+  private readonly nodeLoop: ReconcileLoop<NodeName>;
+  /** Ready reason per profile, for the profiles gauge. */
   private readonly states = new Map<string, string>();
-  private queue: WorkQueue | undefined;
-  private workers: Promise<void> | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
   private leading = false;
 
   constructor(private readonly opts: ControllerOptions) {
     const { kubeConfig: kc, log } = opts;
-    this.profileObjects = new ClusterObjects(kc, PROFILE_RESOURCE);
-    this.core = kc.makeApiClient(CoreV1Api);
-    this.events = new EventRecorder(kc, 'podfence-controller', log);
+    const core = kc.makeApiClient(CoreV1Api);
     this.metrics = controllerMetrics(opts.registry);
     this.profiles = profileInformer(kc, log, opts.informer);
     this.reports = nodeReportInformer(kc, (r) => this.checkedReport(r), log, opts.informer);
@@ -80,15 +67,45 @@ export class Controller {
       ...opts.informer,
       name: 'nodes',
       path: '/api/v1/nodes',
-      list: (s) => this.core.listNode(s),
+      list: (s) => core.listNode(s),
     });
     this.pods = podInformer(kc, { name: 'pods', log, overrides: opts.informer });
+    this.caches = {
+      profiles: this.profiles,
+      reports: this.reports,
+      nodes: this.nodes,
+      pods: this.pods,
+      compiled: new CompiledProfiles(),
+      podIndex: new PodProfileIndex(),
+    };
+    const assertLeading = () => this.assertLeading();
+    const loop = {
+      metrics: this.metrics,
+      log,
+      concurrency: opts.concurrency ?? 2,
+      cachesSynced: () => this.informers().every((i) => i.hasSynced()),
+    };
+    const profileReconciler = new ProfileReconciler({
+      caches: this.caches,
+      objects: new ClusterObjects(kc, PROFILE_RESOURCE),
+      events: new EventRecorder(kc, 'podfence-controller', log),
+      log,
+      assertLeading,
+      onState: (name, reason) => {
+        this.states.set(name, reason);
+        this.updateProfileGauge();
+      },
+    });
+    this.profileLoop = new ReconcileLoop(profileReconciler, loop);
+    this.nodeLoop = new ReconcileLoop(new NodeLabelReconciler({ caches: this.caches, core, log, assertLeading }), loop);
     this.wireHandlers();
   }
 
   /** Readiness: every watch alive. */
   health(): string | undefined {
-    const problems = [this.profiles, this.reports, this.nodes, this.pods].map((i) => i.health()).filter(Boolean);
+    const problems = this.informers()
+      .map((i) => i.health())
+      .filter(Boolean);
     return problems.length ? problems.join('; ') : undefined;
   }
 
@@ -97,27 +114,24 @@ export class Controller {
   }
 
   startInformers(): void {
-    for (const i of [this.profiles, this.reports, this.nodes, this.pods]) i.start();
+    for (const i of this.informers()) i.start();
   }
 
   async stopInformers(): Promise<void> {
-    await Promise.all([this.profiles, this.reports, this.nodes, this.pods].map((i) => i.stop()));
+    await Promise.all(this.informers().map((i) => i.stop()));
   }
 
   async waitForSync(): Promise<void> {
-    await Promise.all([this.profiles, this.reports, this.nodes, this.pods].map((i) => i.waitForSync()));
+    await Promise.all(this.informers().map((i) => i.waitForSync()));
   }
 
-  /** Called when this replica becomes leader: start the queue and reconcile everything once. */
+  /** Called when this replica becomes leader: start the queues and reconcile everything once. */
   startReconciling(): void {
     if (this.leading) return;
     this.leading = true;
     this.metrics.leader.set({ name: 'podfence-controller' }, 1);
-    const queue = new WorkQueue({ onDepth: (d) => this.metrics.queueDepth.set({ name: 'sandboxprofile' }, d) });
-    this.queue = queue;
-    this.workers = runWorkers(queue, (key) => this.reconcileKey(key), this.opts.concurrency ?? 2, {
-      onOutcome: (key, outcome, seconds, err) => this.observe(key, outcome, seconds, err),
-    });
+    this.profileLoop.start();
+    this.nodeLoop.start();
     void this.waitForSync().then(() => this.enqueueAll());
     this.resyncTimer = setInterval(() => this.enqueueAll(), this.opts.resyncMs ?? 120_000);
     this.resyncTimer.unref?.();
@@ -130,173 +144,70 @@ export class Controller {
     this.leading = false;
     this.metrics.leader.set({ name: 'podfence-controller' }, 0);
     clearInterval(this.resyncTimer);
-    this.queue?.shutDown();
-    this.queue = undefined;
-    await this.workers;
+    await Promise.all([this.profileLoop.stop(), this.nodeLoop.stop()]);
     this.opts.log.info('stopped reconciling');
   }
 
+  private informers(): ResilientInformer<ProfileObject | NodeReportObject | V1Node | V1Pod>[] {
+    return [this.profiles, this.reports, this.nodes, this.pods] as ResilientInformer<
+      ProfileObject | NodeReportObject | V1Node | V1Pod
+    >[];
+  }
+
   private enqueueAll(): void {
-    for (const p of this.profiles.list()) this.queue?.add(`profile/${p.metadata?.name}`);
-    for (const n of this.nodes.list()) this.queue?.add(`node/${n.metadata?.name}`);
+    this.enqueueProfiles();
+    this.enqueueNodes();
   }
 
   private enqueueProfiles(): void {
-    for (const p of this.profiles.list()) this.queue?.add(`profile/${p.metadata?.name}`);
+    for (const p of this.profiles.list()) this.profileLoop.add(profileName(p));
   }
 
   private enqueueNodes(): void {
-    for (const n of this.nodes.list()) this.queue?.add(`node/${n.metadata?.name}`);
+    for (const n of this.nodes.list()) this.nodeLoop.add(nodeName(n));
   }
 
+  /** Which keys each event touches: a profile's version changes node labels; a report or node, every status. */
   private wireHandlers(): void {
     const onProfile = (p: ProfileObject) => {
-      this.queue?.add(`profile/${p.metadata?.name}`);
+      this.profileLoop.add(profileName(p));
       this.enqueueNodes();
     };
     this.profiles.on('add', onProfile);
     this.profiles.on('update', onProfile);
     this.profiles.on('delete', (p) => {
       const name = p.metadata?.name ?? '';
-      this.compiled.delete(name);
+      this.caches.compiled.delete(name);
       this.states.delete(name);
       this.updateProfileGauge();
       this.enqueueNodes();
     });
     const onReport = (r: NodeReportObject) => {
       this.enqueueProfiles();
-      this.queue?.add(`node/${r.metadata?.name}`);
+      this.nodeLoop.add(nodeName(r));
     };
     for (const e of ['add', 'update', 'delete'] as const) this.reports.on(e, onReport);
     this.nodes.on('add', (n) => {
       this.enqueueProfiles();
-      this.queue?.add(`node/${n.metadata?.name}`);
+      this.nodeLoop.add(nodeName(n));
     });
     this.nodes.on('update', (n, old) => {
       // Our own label writes come back as updates: only react when labels differ from what we want.
       if (JSON.stringify(n.metadata?.labels) !== JSON.stringify(old?.metadata?.labels)) {
-        this.queue?.add(`node/${n.metadata?.name}`);
+        this.nodeLoop.add(nodeName(n));
       }
     });
     this.nodes.on('delete', () => this.enqueueProfiles());
-    const onPod = (pod: V1Pod) => this.indexPod(pod, profilesUsedByPod(pod));
-    this.pods.on('add', onPod);
-    this.pods.on('update', onPod);
-    this.pods.on('delete', (pod) => this.indexPod(pod, []));
-  }
-
-  private indexPod(pod: V1Pod, profiles: string[]): void {
-    const key = podKey(pod);
-    const before = this.profilesByPod.get(key) ?? [];
-    if (before.length === 0 && profiles.length === 0) return;
-    for (const name of before) this.podsByProfile.get(name)?.delete(key);
-    for (const name of profiles) {
-      let set = this.podsByProfile.get(name);
-      if (!set) this.podsByProfile.set(name, (set = new Set()));
-      set.add(key);
-    }
-    if (profiles.length) this.profilesByPod.set(key, profiles);
-    else this.profilesByPod.delete(key);
-    for (const name of new Set([...before, ...profiles])) this.queue?.add(`profile/${name}`);
-  }
-
-  private async reconcileKey(key: string): Promise<ReconcileResult> {
-    // Decisions on a half-filled cache are wrong (0 pods => finalizer removed): wait for every cache.
-    if (![this.profiles, this.reports, this.nodes, this.pods].every((i) => i.hasSynced())) {
-      return { requeueAfterMs: 500 };
-    }
-    const [kind, name] = [key.slice(0, key.indexOf('/')), key.slice(key.indexOf('/') + 1)];
-    if (kind === 'profile') return this.reconcileProfile(name);
-    return this.reconcileNode(name);
+    const onPod = (pod: V1Pod, gone = false) => {
+      for (const name of this.caches.podIndex.update(pod, gone)) this.profileLoop.add(name);
+    };
+    this.pods.on('add', (pod) => onPod(pod));
+    this.pods.on('update', (pod) => onPod(pod));
+    this.pods.on('delete', (pod) => onPod(pod, true));
   }
 
   private assertLeading(): void {
     if (!this.leading) throw new Error('not the leader any more: write refused');
-  }
-
-  /** Level-triggered: reads caches, computes the desired state, writes only differences. */
-  async reconcileProfile(name: string): Promise<ReconcileResult> {
-    const profile = this.profiles.get(name);
-    if (!profile) return;
-    const log = this.opts.log.child({ profile: name });
-    const decision = desiredStatus({
-      profile,
-      compilation: this.compiled.get(profile),
-      nodes: this.nodeViews(),
-      pods: [...(this.podsByProfile.get(name) ?? [])],
-      now: new Date(),
-    });
-    const ready = findCondition(decision.status.conditions, 'Ready');
-    this.states.set(name, ready?.reason ?? 'Unknown');
-    this.updateProfileGauge();
-
-    const profileName = profile.metadata?.name ?? name;
-    const releasing = profile.metadata?.deletionTimestamp && decision.finalizers;
-    if (releasing && this.pods.health()) {
-      // Releasing a profile on a pod view that may be stale could let it go while a pod still uses it.
-      log.warn({ reason: this.pods.health() }, 'pod watch unhealthy: finalizer kept for now');
-      return { requeueAfterMs: 2000 };
-    }
-    if (decision.finalizers) {
-      this.assertLeading();
-      try {
-        await this.profileObjects.setFinalizers(
-          profileName,
-          profile.metadata?.resourceVersion ?? '',
-          decision.finalizers,
-        );
-        log.info({ finalizers: decision.finalizers }, 'finalizers updated');
-      } catch (err) {
-        if (isNotFound(err)) return;
-        // Changed under us: the cache will catch up and the key comes back.
-        if (isPreconditionFailure(err)) return { requeueAfterMs: 200 };
-        throw err;
-      }
-      if (profile.metadata?.deletionTimestamp) return; // the object is going away: no status to write
-    }
-    if (!sameStatus(profile.status, decision.status)) {
-      this.assertLeading();
-      try {
-        await this.profileObjects.replaceStatus(profileName, decision.status);
-      } catch (err) {
-        if (isNotFound(err)) return;
-        throw err;
-      }
-      log.info(
-        { reason: ready?.reason, hash: decision.status.hash, nodes: decision.status.nodes },
-        ready?.message ?? '',
-      );
-    }
-    const target = { apiVersion: API_VERSION, kind: PROFILE_KIND, metadata: profile.metadata };
-    for (const e of decision.events) void this.events.record(target, e.type, e.reason, e.message);
-    return;
-  }
-
-  async reconcileNode(name: string): Promise<ReconcileResult> {
-    const node = this.nodes.get(name);
-    if (!node) return;
-    const requirements = new Map<string, ProfileRequirement>();
-    for (const p of this.profiles.list()) {
-      const c = this.compiled.get(p);
-      if (c.ok) {
-        const { seccomp, requiredLandlockAbi } = c.compiled;
-        requirements.set(p.metadata?.name ?? '', { hash: seccomp.hash, requiredAbi: requiredLandlockAbi });
-      }
-    }
-    const desired = desiredSeccompLabels(this.reports.get(name)?.status, requirements);
-    const patch = seccompLabelPatch(node.metadata?.labels, desired);
-    if (!patch) return;
-    this.assertLeading();
-    try {
-      await this.core.patchNode(
-        { name, body: { metadata: { labels: patch } } },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-      );
-    } catch (err) {
-      if (isNotFound(err)) return;
-      throw err;
-    }
-    this.opts.log.info({ node: name, labels: patch }, 'node seccomp labels updated');
   }
 
   /** A report that does not match the schema counts as no report (its node is "not installed"), loudly. */
@@ -307,25 +218,10 @@ export class Controller {
     return { ...report, status: undefined };
   }
 
-  private nodeViews(): NodeView[] {
-    return this.nodes.list().map((n) => {
-      const name = n.metadata?.name ?? '';
-      return { name, report: this.reports.get(name)?.status };
-    });
-  }
-
   private updateProfileGauge(): void {
     this.metrics.profiles.reset();
     const counts = new Map<string, number>();
     for (const s of this.states.values()) counts.set(s, (counts.get(s) ?? 0) + 1);
     for (const [state, n] of counts) this.metrics.profiles.set({ state }, n);
-  }
-
-  private observe(key: string, outcome: Outcome, seconds: number, err?: unknown): void {
-    const controller = key.startsWith('profile/') ? 'sandboxprofile' : 'node-labels';
-    const result = outcome === 'success' ? 'success' : outcome === 'requeue_after' ? 'requeue_after' : 'error';
-    this.metrics.reconcileTotal.inc({ controller, result });
-    this.metrics.reconcileTime.observe({ controller }, seconds);
-    if (err) this.opts.log.warn({ key, err: shortError(err), outcome }, 'reconcile failed');
   }
 }

@@ -10,14 +10,14 @@ export interface WorkQueueOptions extends Partial<BackoffOptions> {
   onDepth?: (depth: number) => void;
 }
 
-export class WorkQueue {
-  private readonly ready: string[] = [];
-  private readonly queued = new Set<string>();
-  private readonly processing = new Set<string>();
-  private readonly dirty = new Set<string>();
-  private readonly failures = new Map<string, number>();
-  private readonly delayed = new Map<string, { at: number; timer: NodeJS.Timeout }>();
-  private readonly waiters: ((key: string | undefined) => void)[] = [];
+export class WorkQueue<K extends string = string> {
+  private readonly ready: K[] = [];
+  private readonly queued = new Set<K>();
+  private readonly processing = new Set<K>();
+  private readonly dirty = new Set<K>();
+  private readonly failures = new Map<K, number>();
+  private readonly delayed = new Map<K, { at: number; timer: NodeJS.Timeout }>();
+  private readonly waiters: ((key: K | undefined) => void)[] = [];
   private readonly backoff: BackoffOptions;
   private shuttingDown = false;
 
@@ -26,7 +26,7 @@ export class WorkQueue {
   }
 
   /** Queue `key` now. No-op when it is already queued; deferred when it is being processed. */
-  add(key: string): void {
+  add(key: K): void {
     if (this.shuttingDown) return;
     if (this.processing.has(key)) {
       this.dirty.add(key);
@@ -46,7 +46,7 @@ export class WorkQueue {
   }
 
   /** Queue `key` after `ms`; an earlier pending time wins over a later one. */
-  addAfter(key: string, ms: number): void {
+  addAfter(key: K, ms: number): void {
     if (this.shuttingDown) return;
     if (ms <= 0) return this.add(key);
     const at = Date.now() + ms;
@@ -62,7 +62,7 @@ export class WorkQueue {
   }
 
   /** Queue `key` after its backoff, counting one more failure. Returns the delay used. */
-  addRateLimited(key: string): number {
+  addRateLimited(key: K): number {
     const n = (this.failures.get(key) ?? 0) + 1;
     this.failures.set(key, n);
     const delay = backoffDelay(n, this.backoff);
@@ -71,16 +71,16 @@ export class WorkQueue {
   }
 
   /** Reset the failure count of `key` (after a success). */
-  forget(key: string): void {
+  forget(key: K): void {
     this.failures.delete(key);
   }
 
-  numRequeues(key: string): number {
+  numRequeues(key: K): number {
     return this.failures.get(key) ?? 0;
   }
 
   /** Next key to process; `undefined` once the queue is shut down. The caller must call `done(key)`. */
-  get(): Promise<string | undefined> {
+  get(): Promise<K | undefined> {
     if (this.shuttingDown) return Promise.resolve(undefined);
     const key = this.ready.shift();
     if (key !== undefined) {
@@ -92,7 +92,7 @@ export class WorkQueue {
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
-  done(key: string): void {
+  done(key: K): void {
     this.processing.delete(key);
     if (this.dirty.delete(key)) this.add(key);
   }
@@ -130,16 +130,16 @@ export class TerminalError extends Error {}
 
 export type Outcome = 'success' | 'requeue_after' | 'error' | 'terminal_error';
 
-export interface WorkerHooks {
-  onOutcome?: (key: string, outcome: Outcome, seconds: number, err?: unknown) => void;
+export interface WorkerHooks<K extends string = string> {
+  onOutcome?: (key: K, outcome: Outcome, seconds: number, err?: unknown) => void;
 }
 
 /** Run `concurrency` workers over `queue` until it is shut down; resolves when all workers have stopped. */
-export async function runWorkers(
-  queue: WorkQueue,
-  handler: (key: string) => Promise<ReconcileResult>,
+export async function runWorkers<K extends string>(
+  queue: WorkQueue<K>,
+  handler: (key: K) => Promise<ReconcileResult>,
   concurrency = 1,
-  hooks: WorkerHooks = {},
+  hooks: WorkerHooks<K> = {},
 ): Promise<void> {
   const worker = async () => {
     for (;;) {

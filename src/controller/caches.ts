@@ -1,0 +1,15 @@
+import type { V1Node, V1Pod } from '@kubernetes/client-node';
+import type { ResilientInformer } from '../kube/informer.js';
+import type { CompiledProfiles } from '../model/compiled-profiles.js';
+import type { NodeReportObject, ProfileObject } from '../model/objects.js';
+import type { PodProfileIndex } from './pod-index.js';
+
+/** What both reconcilers read: the informer caches, the compiled profiles and the pod -> profile index. */
+export interface ControllerCaches {
+  profiles: ResilientInformer<ProfileObject>;
+  reports: ResilientInformer<NodeReportObject>;
+  nodes: ResilientInformer<V1Node>;
+  pods: ResilientInformer<V1Pod>;
+  compiled: CompiledProfiles;
+  podIndex: PodProfileIndex;
+}

@@ -1,0 +1,51 @@
+import { PatchStrategy, setHeaderOptions, type CoreV1Api } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { isNotFound } from '../kube/errors.js';
+import type { ReconcileResult } from '../kube/workqueue.js';
+import type { ControllerCaches } from './caches.js';
+import type { NodeName } from './keys.js';
+import type { Reconciler } from './loop.js';
+import { desiredSeccompLabels, seccompLabelPatch, type ProfileRequirement } from './node-labels.js';
+
+export interface NodeReconcilerDeps {
+  caches: ControllerCaches;
+  core: CoreV1Api;
+  log: Logger;
+  /** Throws when this replica no longer leads: checked right before every write. */
+  assertLeading(): void;
+}
+
+/** Node (and its SandboxNodeReport) -> the node's `seccomp.podfence.dev/<hash>` labels. */
+export class NodeLabelReconciler implements Reconciler<NodeName> {
+  readonly name = 'node-labels';
+
+  constructor(private readonly d: NodeReconcilerDeps) {}
+
+  async reconcile(name: NodeName): Promise<ReconcileResult> {
+    const { caches } = this.d;
+    const node = caches.nodes.get(name);
+    if (!node) return;
+    const requirements = new Map<string, ProfileRequirement>();
+    for (const p of caches.profiles.list()) {
+      const c = caches.compiled.get(p);
+      if (c.ok) {
+        const { seccomp, requiredLandlockAbi } = c.compiled;
+        requirements.set(p.metadata?.name ?? '', { hash: seccomp.hash, requiredAbi: requiredLandlockAbi });
+      }
+    }
+    const desired = desiredSeccompLabels(caches.reports.get(name)?.status, requirements);
+    const patch = seccompLabelPatch(node.metadata?.labels, desired);
+    if (!patch) return;
+    this.d.assertLeading();
+    try {
+      await this.d.core.patchNode(
+        { name, body: { metadata: { labels: patch } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+    } catch (err) {
+      if (isNotFound(err)) return;
+      throw err;
+    }
+    this.d.log.info({ node: name, labels: patch }, 'node seccomp labels updated');
+  }
+}
