@@ -81,8 +81,8 @@ async function serve(registryHost: string, images: string[]): Promise<void> {
   const { createWebhookServer } = await import('../src/webhook/server.js');
 
   const info = profileInfoOf(PROFILE);
-  if ('error' in info) throw new Error(info.error);
-  const profile = { ...info, ready: true };
+  if (!info.ok) throw new Error(info.error);
+  const profile = { ...info.profile, ready: true };
   const client = new RegistryClient({ plainHttp: [registryHost], tagTtlMs: 3_600_000 });
   for (const image of images) await client.resolve(image); // prime the cache from the real registry
   const ca = await createCA('bench-ca', 1);
@@ -100,7 +100,7 @@ async function serve(registryHost: string, images: string[]): Promise<void> {
     deps: {
       lookups: {
         namespaceProfile: (ns) => (ns.startsWith('bench-on') || ns === 'bench' ? 'bench' : undefined),
-        profile: () => profile,
+        profile: () => ({ ok: true, profile }),
       },
       policy: { onWeakening: 'deny', onUnresolvedEntrypoint: 'deny', initImage: 'localhost/podfence/init:dev' },
       resolveEntrypoints: entrypointResolver(client, async () => []),

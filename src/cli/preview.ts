@@ -7,7 +7,7 @@ import { parseDockerConfig } from '../registry/credentials.js';
 import { mutate, type Lookups } from '../webhook/admission.js';
 import { entrypointResolver } from '../webhook/image-entrypoints.js';
 import { profileInfoOf } from '../webhook/lookups.js';
-import type { ProfileInfo } from '../webhook/types.js';
+import type { ProfileLookup } from '../webhook/types.js';
 import type { ProfileObject } from '../model/objects.js';
 import jsonpatch, { type Operation } from 'fast-json-patch';
 
@@ -62,13 +62,13 @@ export function register(program: Command): void {
     .option('--insecure-registry <host:port>', 'registries spoken to over plain HTTP', collect, [])
     .option('--docker-config <file>', 'docker config.json with registry credentials')
     .action(async (flags: PreviewFlags) => {
-      const profiles: Record<string, ProfileInfo | { error: string }> = {};
+      const profiles: Record<string, ProfileLookup> = {};
       let first: string | undefined;
       for (const doc of readDocs(flags.profile)) {
         const name = (doc as { metadata?: { name?: string } }).metadata?.name ?? '?';
         const r = profileInfoOf(doc as ProfileObject);
         // Offline there is no controller: treat the profile as installed.
-        profiles[name] = 'error' in r ? r : { ...r, ready: true };
+        profiles[name] = r.ok ? { ok: true, profile: { ...r.profile, ready: true } } : r;
         first ??= name;
       }
       const nsProfile = flags.use ?? first;
@@ -80,7 +80,7 @@ export function register(program: Command): void {
             Object.fromEntries(
               [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].map((c) => [
                 c.name,
-                { error: 'offline: registry not contacted' },
+                { ok: false as const, error: 'offline: registry not contacted' },
               ]),
             )
         : entrypointResolver(new RegistryClient({ plainHttp: flags.insecureRegistry }), async () => dockerConfigs);

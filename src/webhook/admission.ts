@@ -2,7 +2,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import jsonpatch from 'fast-json-patch';
 import { CONTAINER_PROFILE_ANNOTATION_PREFIX, PROFILE_LABEL } from '../common/constants.js';
 import { mutatePod } from './mutation/mutate.js';
-import type { ProfileInfo, ResolvedEntrypoints, WebhookPolicy } from './types.js';
+import type { ProfileInfo, ProfileLookup, ResolvedEntrypoints, WebhookPolicy } from './types.js';
 
 /** The fields of an `admission.k8s.io/v1` AdmissionReview request the webhook reads. */
 export interface AdmissionRequest {
@@ -30,8 +30,8 @@ export interface AdmissionResponse {
 export interface Lookups {
   /** The namespace's `podfence.dev/profile` label (undefined: namespace not opted in or unknown). */
   namespaceProfile(namespace: string): string | undefined;
-  /** A compiled profile, or an error string when it exists but is invalid, undefined when it does not exist. */
-  profile(name: string): ProfileInfo | { error: string } | undefined;
+  /** A compiled profile, or its error when it exists but is invalid; undefined when it does not exist. */
+  profile(name: string): ProfileLookup | undefined;
 }
 
 export interface HandlerDeps {
@@ -106,18 +106,18 @@ export async function mutate(req: AdmissionRequest, deps: HandlerDeps): Promise<
   const profiles: Record<string, ProfileInfo | undefined> = {};
   for (const name of wantedProfiles(pod, nsProfile)) {
     const p = deps.lookups.profile(name);
-    if (p && 'error' in p) {
+    if (p && !p.ok) {
       if (name === nsProfile) return deny(uid, `podfence: SandboxProfile "${name}" is invalid: ${p.error}`);
       continue;
     }
-    profiles[name] = p;
+    profiles[name] = p?.profile;
   }
   let entrypoints: ResolvedEntrypoints = {};
   const audit = profiles[nsProfile]?.mode === 'audit' && Object.keys(profiles).length === 1;
   if (req.operation === 'CREATE' && !audit) entrypoints = await deps.resolveEntrypoints(pod, namespace);
 
   const result = mutatePod(pod, { namespaceProfile: nsProfile, profiles, entrypoints, policy: deps.policy });
-  if ('denied' in result) return deny(uid, `podfence: ${result.denied}`);
+  if (!result.ok) return deny(uid, `podfence: ${result.denied}`);
   const ops = jsonpatch.compare(pod, result.pod);
   const response: AdmissionResponse = { uid, allowed: true };
   if (ops.length) {

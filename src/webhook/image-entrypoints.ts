@@ -28,9 +28,9 @@ export function entrypointResolver(client: RegistryClient, secrets: PullSecretSo
             configs ??= secrets(pod, namespace);
             return credentialsFor(await configs, ref.registry, ref.repository);
           });
-          out[c.name] = { entrypoint: info.entrypoint, cmd: info.cmd };
+          out[c.name] = { ok: true, entrypoint: info.entrypoint, cmd: info.cmd };
         } catch (err) {
-          out[c.name] = { error: err instanceof Error ? err.message : String(err) };
+          out[c.name] = { ok: false, error: err instanceof Error ? err.message : String(err) };
         }
       }),
     );

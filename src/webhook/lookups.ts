@@ -8,7 +8,7 @@ import { profileInformer } from '../model/informers.js';
 import type { ProfileObject } from '../model/objects.js';
 import { formatErrors } from '../profile/index.js';
 import type { Lookups } from './admission.js';
-import type { ProfileInfo } from './types.js';
+import type { ProfileLookup } from './types.js';
 
 /**
  * Informer-backed lookups: opted-in namespaces (label selector, so only those are cached) and SandboxProfiles,
@@ -18,7 +18,7 @@ export class InformerLookups implements Lookups {
   private readonly namespaces: ResilientInformer<V1Namespace>;
   private readonly profiles: ResilientInformer<ProfileObject>;
   private readonly compiled = new CompiledProfiles();
-  private readonly infos = new Map<string, { rv: string; result: ProfileInfo | { error: string } }>();
+  private readonly infos = new Map<string, { rv: string; result: ProfileLookup }>();
 
   constructor(kc: KubeConfig, log?: Logger) {
     const core = kc.makeApiClient(CoreV1Api);
@@ -67,7 +67,7 @@ export class InformerLookups implements Lookups {
     return this.namespaces.get(namespace)?.metadata?.labels?.[PROFILE_LABEL];
   }
 
-  profile(name: string): ProfileInfo | { error: string } | undefined {
+  profile(name: string): ProfileLookup | undefined {
     const obj = this.profiles.get(name);
     if (!obj) return undefined;
     const rv = obj.metadata?.resourceVersion ?? '';
@@ -80,11 +80,8 @@ export class InformerLookups implements Lookups {
 }
 
 /** The compiled profile with its Ready flag, or the profile's errors as one line. */
-export function profileInfoOf(
-  obj: ProfileObject,
-  compiled: CompiledProfiles = new CompiledProfiles(),
-): ProfileInfo | { error: string } {
+export function profileInfoOf(obj: ProfileObject, compiled: CompiledProfiles = new CompiledProfiles()): ProfileLookup {
   const c = compiled.get(obj);
-  if (!c.ok) return { error: formatErrors(c.errors) };
-  return { ...c.compiled, ready: profileReady(obj, c.compiled.seccomp.hash) };
+  if (!c.ok) return { ok: false, error: formatErrors(c.errors) };
+  return { ok: true, profile: { ...c.compiled, ready: profileReady(obj, c.compiled.seccomp.hash) } };
 }

@@ -13,7 +13,7 @@ export interface ImageEntrypoint {
 }
 
 /** Per container name: the image's entrypoint, or an error message when it could not be resolved. */
-export type ResolvedEntrypoints = Record<string, ImageEntrypoint | { error: string }>;
+export type ResolvedEntrypoints = Record<string, ({ ok: true } & ImageEntrypoint) | { ok: false; error: string }>;
 
 export interface WebhookPolicy {
   /** A pod setting that would weaken the profile: refuse the pod (default) or overwrite it with a warning. */
@@ -35,4 +35,7 @@ export interface MutationContext {
   policy: WebhookPolicy;
 }
 
-export type MutationResult<P> = { pod: P; warnings: string[] } | { denied: string };
+export type MutationResult<P> = { ok: true; pod: P; warnings: string[] } | { ok: false; denied: string };
+
+/** A profile as the webhook looks it up: compiled, or why it is invalid. */
+export type ProfileLookup = { ok: true; profile: ProfileInfo } | { ok: false; error: string };

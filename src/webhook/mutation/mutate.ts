@@ -29,12 +29,12 @@ export function mutatePod(input: V1Pod, ctx: MutationContext): MutationResult<V1
   const annotations = pod.metadata.annotations ?? {};
 
   const unsupported = unsupportedPod(spec);
-  if (unsupported) return { denied: unsupported };
+  if (unsupported) return { ok: false, denied: unsupported };
   const ns = namespaceProfile(ctx);
-  if (!ns.ok) return { denied: ns.denial };
+  if (!ns.ok) return { ok: false, denied: ns.denial };
   const nsProfile = ns.profile;
   const forPod = pickProfile(annotations[PROFILE_LABEL], `annotation ${PROFILE_LABEL}`, nsProfile, ctx.profiles);
-  if (!forPod.ok) return { denied: forPod.denial };
+  if (!forPod.ok) return { ok: false, denied: forPod.denial };
   const podProfile = forPod.profile;
 
   const findings = noFindings();
@@ -76,7 +76,7 @@ export function mutatePod(input: V1Pod, ctx: MutationContext): MutationResult<V1
   if (spec.containers) spec.containers = spec.containers.map((c) => sandbox(c, true));
   if (spec.ephemeralContainers) spec.ephemeralContainers = spec.ephemeralContainers.map((c) => sandbox(c, false));
 
-  if (findings.denials.length) return { denied: uniq(findings.denials).join('; ') };
+  if (findings.denials.length) return { ok: false, denied: uniq(findings.denials).join('; ') };
   const warnings = findings.warnings;
 
   const delivered = deliver(spec, { initContainers, volumes: own.volumes }, wrapped > 0, podProfile, ctx.policy);
@@ -90,7 +90,7 @@ export function mutatePod(input: V1Pod, ctx: MutationContext): MutationResult<V1
   if (probes) warnings.push(probes);
 
   pod.metadata.annotations = podfenceAnnotations(annotations, podProfile, landlockSkipped);
-  return { pod, warnings };
+  return { ok: true, pod, warnings };
 }
 
 function setOrDelete<K extends 'initContainers' | 'volumes'>(

@@ -57,7 +57,7 @@ export function wrapContainer(
   const original = unwrap(c) ?? effectiveCommand(c, entrypointOf(ctx, c.name));
   if (!original) {
     const e = ctx.entrypoints[c.name];
-    const why = e && 'error' in e ? e.error : 'not resolved';
+    const why = e && !e.ok ? e.error : 'not resolved';
     const msg =
       `${where}: podfence could not read the entrypoint of image "${c.image}" (${why}); set "command" ` +
       `in the container spec so podfence can put its Landlock wrapper in front of it`;
@@ -104,5 +104,5 @@ function setMounts(c: V1Container, mounts: NonNullable<V1Container['volumeMounts
 
 function entrypointOf(ctx: Pick<MutationContext, 'entrypoints'>, name: string) {
   const e = ctx.entrypoints[name];
-  return e && !('error' in e) ? e : undefined;
+  return e?.ok ? e : undefined;
 }

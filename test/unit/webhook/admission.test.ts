@@ -2,7 +2,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import jsonpatch, { type Operation } from 'fast-json-patch';
 import { mutate, parseReview, type HandlerDeps } from '../../../src/webhook/admission.js';
 import { profileInfoOf } from '../../../src/webhook/lookups.js';
-import type { ProfileInfo } from '../../../src/webhook/types.js';
+import type { ProfileInfo, ProfileLookup } from '../../../src/webhook/types.js';
 import { profileInfo } from './fixtures.js';
 
 const pod = (over: Partial<V1Pod> = {}): V1Pod => ({
@@ -22,6 +22,10 @@ const request = (object: unknown, over: object = {}) => ({
   ...over,
 });
 
+/** A plain ProfileInfo, or an error, as the lookups return it. */
+const lookup = (p: ProfileInfo | { error: string } | undefined): ProfileLookup | undefined =>
+  p === undefined ? undefined : 'error' in p ? { ok: false, error: p.error } : { ok: true, profile: p };
+
 function deps(
   over: Partial<HandlerDeps> = {},
   profiles: Record<string, ProfileInfo | { error: string }> = {},
@@ -33,12 +37,13 @@ function deps(
     resolved,
     lookups: {
       namespaceProfile: (ns) => ({ shop: 'web', ops: 'web' })[ns],
-      profile: (n) => ({ web: profileInfo('web'), ...profiles })[n],
+      profile: (n) =>
+        lookup(({ web: profileInfo('web'), ...profiles } as Record<string, ProfileInfo | { error: string }>)[n]),
     },
     policy: { onWeakening: 'deny', onUnresolvedEntrypoint: 'deny', initImage: 'init:dev' },
     resolveEntrypoints: async (p) => {
       resolved.push(p.metadata?.name ?? '');
-      return { app: { entrypoint: ['/entry'], cmd: ['run'] } };
+      return { app: { ok: true, entrypoint: ['/entry'], cmd: ['run'] } };
     },
     excludedNamespaces: ['podfence-system', 'kube-system'],
     ...over,
@@ -62,7 +67,7 @@ test('CREATE in an opted-in namespace: a JSONPatch that yields the sandboxed pod
 
 test('namespaces not opted in, excluded namespaces and other operations pass untouched', async () => {
   expect(await mutate(request(pod(), { namespace: 'other' }), deps())).toEqual({ uid: 'u1', allowed: true });
-  const excluded = deps({ lookups: { namespaceProfile: () => 'web', profile: () => profileInfo('web') } });
+  const excluded = deps({ lookups: { namespaceProfile: () => 'web', profile: () => lookup(profileInfo('web')) } });
   expect(await mutate(request(pod(), { namespace: 'kube-system' }), excluded)).toEqual({ uid: 'u1', allowed: true });
   expect(await mutate(request(pod(), { operation: 'UPDATE' }), deps())).toEqual({ uid: 'u1', allowed: true });
   expect(await mutate(request(pod(), { operation: 'DELETE' }), deps())).toEqual({ uid: 'u1', allowed: true });
@@ -145,8 +150,9 @@ describe('profile-info with the real compiler', () => {
     },
   };
   test('fields, seccomp path and wrapper options come from src/profile', () => {
-    const info = profileInfoOf(obj);
-    if ('error' in info) throw new Error(info.error);
+    const r = profileInfoOf(obj);
+    if (!r.ok) throw new Error(r.error);
+    const info = r.profile;
     expect(info.seccomp.localhostProfile).toBe(`podfence/web-${info.seccomp.hash}.json`);
     expect(info.keepCapabilities).toEqual(['NET_BIND_SERVICE']);
     expect(info.allowOverrideTo).toEqual(['batch']);
@@ -159,19 +165,23 @@ describe('profile-info with the real compiler', () => {
     expect(info.ready).toBe(false);
   });
   test('Ready only when the Ready condition is for this generation and this compiled hash', () => {
-    const hash = (profileInfoOf(obj) as ProfileInfo).seccomp.hash;
+    const info = (r: ProfileLookup): ProfileInfo => {
+      if (!r.ok) throw new Error(r.error);
+      return r.profile;
+    };
+    const hash = info(profileInfoOf(obj)).seccomp.hash;
     const withStatus = (observedGeneration: number, h: string) =>
       profileInfoOf({
         ...obj,
         status: { hash: h, conditions: [{ type: 'Ready', status: 'True', observedGeneration }] },
       });
-    expect((withStatus(2, hash) as ProfileInfo).ready).toBe(true);
-    expect((withStatus(1, hash) as ProfileInfo).ready).toBe(false);
-    expect((withStatus(2, '0'.repeat(16)) as ProfileInfo).ready).toBe(false);
+    expect(info(withStatus(2, hash)).ready).toBe(true);
+    expect(info(withStatus(1, hash)).ready).toBe(false);
+    expect(info(withStatus(2, '0'.repeat(16))).ready).toBe(false);
   });
   test('invalid profiles give field-named errors', () => {
     const r = profileInfoOf({ ...obj, spec: { mode: 'sometimes' } });
-    expect('error' in r).toBe(true);
-    expect((r as { error: string }).error).toMatch(/spec\.mode/);
+    expect(r.ok).toBe(false);
+    expect(!r.ok && r.error).toMatch(/spec\.mode/);
   });
 });

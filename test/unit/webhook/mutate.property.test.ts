@@ -133,11 +133,11 @@ function strip(p: V1Pod): V1Pod {
 
 function mutated(p: V1Pod, ctx: MutationContext): V1Pod {
   const r = mutatePod(p, ctx);
-  if ('denied' in r) throw new Error(`denied: ${r.denied}`);
+  if (!r.ok) throw new Error(`denied: ${r.denied}`);
   return r.pod;
 }
 
-const IMAGE = { entrypoint: ['/entry', '$X'], cmd: ['serve'] };
+const IMAGE = { ok: true as const, entrypoint: ['/entry', '$X'], cmd: ['serve'] };
 
 const runs = { numRuns: 300 };
 

@@ -18,11 +18,11 @@ function pod(
 }
 
 function ok(r: MutationResult<V1Pod>): { pod: V1Pod; warnings: string[] } {
-  if ('denied' in r) throw new Error(`unexpectedly denied: ${r.denied}`);
+  if (!r.ok) throw new Error(`unexpectedly denied: ${r.denied}`);
   return r;
 }
 function denied(r: MutationResult<V1Pod>): string {
-  if (!('denied' in r)) throw new Error('unexpectedly admitted');
+  if (r.ok) throw new Error('unexpectedly admitted');
   return r.denied;
 }
 
@@ -72,9 +72,9 @@ describe('mutatePod', () => {
   test('image entrypoint: ENTRYPOINT + CMD, args replace CMD, $ escaped as $$', () => {
     const ctx = context({
       entrypoints: {
-        a: { entrypoint: ['/entry', '$HOME'], cmd: ['serve', '$(X)'] },
-        b: { entrypoint: ['/entry'], cmd: ['serve'] },
-        c: { entrypoint: [], cmd: ['/bin/sh', '-c', 'echo $1'] },
+        a: { ok: true, entrypoint: ['/entry', '$HOME'], cmd: ['serve', '$(X)'] },
+        b: { ok: true, entrypoint: ['/entry'], cmd: ['serve'] },
+        c: { ok: true, entrypoint: [], cmd: ['/bin/sh', '-c', 'echo $1'] },
       },
     });
     const containers = [
@@ -93,7 +93,7 @@ describe('mutatePod', () => {
   });
 
   test('unresolved entrypoint: denied with a message to set command, or admitted without Landlock', () => {
-    const ctx = context({ entrypoints: { app: { error: 'HTTP 401' } } });
+    const ctx = context({ entrypoints: { app: { ok: false, error: 'HTTP 401' } } });
     const p = pod([{ name: 'app', image: 'private/app:1' }]);
     expect(denied(mutatePod(p, ctx))).toMatch(
       /could not read the entrypoint of image "private\/app:1" \(HTTP 401\); set "command"/,
@@ -107,7 +107,7 @@ describe('mutatePod', () => {
   });
 
   test('an image with neither ENTRYPOINT nor CMD is denied', () => {
-    const ctx = context({ entrypoints: { app: { entrypoint: [], cmd: [] } } });
+    const ctx = context({ entrypoints: { app: { ok: true, entrypoint: [], cmd: [] } } });
     expect(denied(mutatePod(pod([{ name: 'app', image: 'x' }]), ctx))).toMatch(/neither ENTRYPOINT nor CMD/);
   });
 

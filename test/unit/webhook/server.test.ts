@@ -68,7 +68,10 @@ beforeAll(async () => {
     log: pino({ level: 'silent' }),
     maxBodyBytes: 64 * 1024,
     deps: {
-      lookups: { namespaceProfile: (ns) => (ns === 'shop' ? 'web' : undefined), profile: () => profileInfo('web') },
+      lookups: {
+        namespaceProfile: (ns) => (ns === 'shop' ? 'web' : undefined),
+        profile: () => ({ ok: true, profile: profileInfo('web') }),
+      },
       policy: { onWeakening: 'deny', onUnresolvedEntrypoint: 'deny', initImage: 'init:dev' },
       resolveEntrypoints: async (pod) => {
         if (pod.metadata?.name === 'boom') throw new Error('kaboom');

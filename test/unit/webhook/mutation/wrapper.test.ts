@@ -3,7 +3,9 @@ import { execProbeWarning, unwrap, wrapContainer } from '../../../../src/webhook
 import { context, profileInfo } from '../fixtures.js';
 
 const web = profileInfo('web');
-const ctx = context({ entrypoints: { img: { entrypoint: ['/entry'], cmd: ['serve'] }, bad: { error: 'timeout' } } });
+const ctx = context({
+  entrypoints: { img: { ok: true, entrypoint: ['/entry'], cmd: ['serve'] }, bad: { ok: false, error: 'timeout' } },
+});
 const where = 'container "a"';
 
 describe('wrapper', () => {
@@ -74,7 +76,7 @@ describe('wrapper', () => {
   });
 
   test('an image with neither ENTRYPOINT nor CMD is denied', () => {
-    const c = context({ entrypoints: { e: { entrypoint: [], cmd: [] } } });
+    const c = context({ entrypoints: { e: { ok: true, entrypoint: [], cmd: [] } } });
     expect(wrapContainer({ name: 'e', image: 'r/e' }, web, c, 'container "e"').denials).toEqual([
       'container "e": image "r/e" has neither ENTRYPOINT nor CMD; set "command"',
     ]);
