@@ -5,6 +5,7 @@ import { createLogger } from '../common/log.js';
 import { createOpsServer } from '../common/ops-server.js';
 import { Controller } from '../controller/controller.js';
 import { LeaderElector } from '../kube/leader-election.js';
+import { numericFlags, portFlag, positiveFlag } from './flags.js';
 
 interface ControllerFlags {
   kubeconfig?: string;
@@ -41,6 +42,14 @@ export function register(program: Command): void {
     .option('--retry-period-seconds <s>', 'how often to try to acquire or renew', '2')
     .option('--max-concurrent-reconciles <n>', 'reconcile workers (one key is never handled twice at once)', '2')
     .action(async (flags: ControllerFlags) => {
+      const n = numericFlags(flags, {
+        opsPort: portFlag,
+        resyncSeconds: positiveFlag,
+        leaseDurationSeconds: positiveFlag,
+        renewDeadlineSeconds: positiveFlag,
+        retryPeriodSeconds: positiveFlag,
+        maxConcurrentReconciles: positiveFlag,
+      });
       const log = createLogger('controller');
       const kubeConfig = loadKubeConfig(flags.kubeconfig);
       const ops = createOpsServer();
@@ -48,12 +57,12 @@ export function register(program: Command): void {
         kubeConfig,
         log,
         registry: ops.registry,
-        resyncMs: Number(flags.resyncSeconds) * 1000,
-        concurrency: Math.max(1, Number(flags.maxConcurrentReconciles) || 2),
+        resyncMs: n.resyncSeconds * 1000,
+        concurrency: n.maxConcurrentReconciles,
       });
       ops.addReadinessCheck('watches', () => controller.health());
       ops.addLivenessCheck('process', () => undefined);
-      const port = await ops.listen(Number(flags.opsPort));
+      const port = await ops.listen(n.opsPort);
       log.info({ port, identity: flags.identity }, 'ops server listening');
       controller.startInformers();
 
@@ -64,9 +73,9 @@ export function register(program: Command): void {
           namespace: flags.namespace,
           name: flags.leaseName,
           identity: flags.identity,
-          leaseDurationMs: Number(flags.leaseDurationSeconds) * 1000,
-          renewDeadlineMs: Number(flags.renewDeadlineSeconds) * 1000,
-          retryPeriodMs: Number(flags.retryPeriodSeconds) * 1000,
+          leaseDurationMs: n.leaseDurationSeconds * 1000,
+          renewDeadlineMs: n.renewDeadlineSeconds * 1000,
+          retryPeriodMs: n.retryPeriodSeconds * 1000,
           log,
           onStartedLeading: () => controller.startReconciling(),
           // Stop at once; keep campaigning so this replica can lead again (caches stay warm).

@@ -4,6 +4,7 @@ import { loadKubeConfig } from '../common/kube.js';
 import { createLogger } from '../common/log.js';
 import { createOpsServer } from '../common/ops-server.js';
 import { NodeAgent } from '../node-agent/agent.js';
+import { nonNegativeFlag, numericFlags, portFlag, positiveFlag } from './flags.js';
 
 interface NodeAgentFlags {
   kubeconfig?: string;
@@ -37,6 +38,11 @@ export function register(program: Command): void {
     .option('--resync-seconds <s>', 'compare the directory with the desired state at least this often', '60')
     .action(async (flags: NodeAgentFlags) => {
       if (!flags.nodeName) throw new Error('--node-name (or $NODE_NAME) is required');
+      const n = numericFlags(flags, {
+        opsPort: portFlag,
+        retireGraceSeconds: nonNegativeFlag,
+        resyncSeconds: positiveFlag,
+      });
       const log = createLogger('node-agent').child({ node: flags.nodeName });
       const ops = createOpsServer();
       const agent = new NodeAgent({
@@ -46,12 +52,12 @@ export function register(program: Command): void {
         initBinary: flags.initBinary,
         log,
         registry: ops.registry,
-        retireGraceMs: Number(flags.retireGraceSeconds) * 1000,
-        resyncMs: Number(flags.resyncSeconds) * 1000,
+        retireGraceMs: n.retireGraceSeconds * 1000,
+        resyncMs: n.resyncSeconds * 1000,
       });
       ops.addReadinessCheck('agent', () => agent.health());
       ops.addLivenessCheck('process', () => undefined);
-      const port = await ops.listen(Number(flags.opsPort));
+      const port = await ops.listen(n.opsPort);
       log.info({ port }, 'ops server listening');
       let stopping = false;
       const shutdown = async (signal: string) => {

@@ -4,6 +4,7 @@ import { loadKubeConfig } from '../common/kube.js';
 import { createLogger } from '../common/log.js';
 import { createOpsServer } from '../common/ops-server.js';
 import { startWebhook, type CertSource } from '../webhook/run.js';
+import { nonNegativeFlag, numericFlags, portFlag, positiveFlag } from './flags.js';
 
 interface WebhookFlags {
   kubeconfig?: string;
@@ -73,6 +74,12 @@ export function register(program: Command): void {
     .action(async (flags: WebhookFlags) => {
       const log = createLogger('webhook');
       if (!flags.namespace) throw new Error('set POD_NAMESPACE (downward API) or --namespace');
+      const n = numericFlags(flags, {
+        port: portFlag,
+        opsPort: portFlag,
+        registryTimeoutMs: positiveFlag,
+        tagTtlSeconds: nonNegativeFlag,
+      });
       const kubeConfig = loadKubeConfig(flags.kubeconfig);
       const ops = createOpsServer();
       const [os = 'linux', architecture = 'amd64', variant] = flags.platform.split('/');
@@ -88,14 +95,14 @@ export function register(program: Command): void {
       let ready: () => string | undefined = () => 'starting';
       ops.addReadinessCheck('webhook', () => ready());
       ops.addLivenessCheck('process', () => undefined);
-      await ops.listen(Number(flags.opsPort));
+      await ops.listen(n.opsPort);
       const webhook = await startWebhook({
         kubeConfig,
         namespace: flags.namespace,
         log,
         metrics: ops.registry,
         certs,
-        port: Number(flags.port),
+        port: n.port,
         policy: {
           onWeakening: oneOf('on-weakening', flags.onWeakening, ['deny', 'overwrite'] as const),
           onUnresolvedEntrypoint: oneOf('on-unresolved-entrypoint', flags.onUnresolvedEntrypoint, [
@@ -106,11 +113,11 @@ export function register(program: Command): void {
           initImagePullPolicy: flags.initImagePullPolicy,
         },
         registry: {
-          timeoutMs: Number(flags.registryTimeoutMs),
+          timeoutMs: n.registryTimeoutMs,
           platform: { os, architecture, ...(variant ? { variant } : {}) },
           plainHttp: flags.insecureRegistry,
           ca: flags.registryCaFile ? readFileSync(flags.registryCaFile, 'utf8') : undefined,
-          tagTtlMs: Number(flags.tagTtlSeconds) * 1000,
+          tagTtlMs: n.tagTtlSeconds * 1000,
         },
       });
       ready = () => webhook.health();

@@ -4,6 +4,7 @@ import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node'
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { API_VERSION, NODE_REPORT_KIND, SECCOMP_SUBDIR } from '../common/constants.js';
+import { PODFENCE_VERSION } from '../common/version.js';
 import { ClusterObjects } from '../kube/cluster-objects.js';
 import { isNotFound, isConflict, shortError } from '../kube/errors.js';
 import type { ResilientInformer } from '../kube/informer.js';
@@ -175,7 +176,7 @@ export class NodeAgent {
     await this.report({
       landlockABI: this.landlockABI ?? 0,
       kernel: this.kernel,
-      agentVersion: this.opts.agentVersion ?? '0.1.0',
+      agentVersion: this.opts.agentVersion ?? PODFENCE_VERSION,
       installed: plan.installed,
     });
     this.filesGauge.set(plan.installed.length);
