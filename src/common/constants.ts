@@ -1,4 +1,5 @@
-/** Names shared by every part of podfence: the CRDs, labels, annotations and on-node/in-pod paths. */
+// Names shared by every part of podfence: the CRDs, labels, annotations and on-node/in-pod paths.
+
 export const GROUP = 'podfence.dev';
 export const VERSION = 'v1alpha1';
 export const API_VERSION = `${GROUP}/${VERSION}`;

@@ -22,13 +22,12 @@ import { NodeLabelReconciler } from './node-reconciler.js';
 import { PodProfileIndex } from './pod-index.js';
 import { ProfileReconciler } from './profile-reconciler.js';
 
-/**
- * The podfence controller: four caches (profiles, node reports, nodes, pods) feed two reconcilers, each with its
- * own queue: SandboxProfile (status, finalizer, events; keyed by profile name) and node labels (the node's
- * seccomp labels; keyed by node name). Caches run on every replica (so a standby is warm and /readyz is honest);
- * the queues and their workers exist only while this replica holds the lease, and every write checks leadership
- * first.
- */
+// The podfence controller: four caches (profiles, node reports, nodes, pods) feed two reconcilers, each with its
+// own queue: SandboxProfile (status, finalizer, events; keyed by profile name) and node labels (the node's
+// seccomp labels; keyed by node name). Caches run on every replica (so a standby is warm and /readyz is honest);
+// the queues and their workers exist only while this replica holds the lease, and every write checks leadership
+// first.
+
 export interface ControllerOptions {
   kubeConfig: KubeConfig;
   log: Logger;

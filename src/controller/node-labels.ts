@@ -1,13 +1,12 @@
 import { NODE_SECCOMP_LABEL_PREFIX } from '../common/constants.js';
 import type { NodeReportStatus } from '../model/objects.js';
 
-/**
- * Node labels `seccomp.podfence.dev/<hash>: "true"`, one per compiled profile version present on the node. The
- * webhook requires the label of the version it injects (node affinity), so a pod can only be scheduled where the
- * file already is: never `CreateContainerError` for a missing profile (the Security Profiles Operator's #2356).
- * A node whose Landlock ABI is below what a profile's current version needs is not labelled for it either, so
- * such pods stay Pending with a clear reason instead of failing at start.
- */
+// Node labels `seccomp.podfence.dev/<hash>: "true"`, one per compiled profile version present on the node. The
+// webhook requires the label of the version it injects (node affinity), so a pod can only be scheduled where the
+// file already is: never `CreateContainerError` for a missing profile (the Security Profiles Operator's #2356).
+// A node whose Landlock ABI is below what a profile's current version needs is not labelled for it either, so
+// such pods stay Pending with a clear reason instead of failing at start.
+
 export interface ProfileRequirement {
   hash: string;
   requiredAbi: number;

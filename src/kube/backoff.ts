@@ -1,4 +1,5 @@
-/** Exponential backoff: `base * 2^failures`, capped. Pure, so queue and informer share one rule. */
+// Exponential backoff: `base * 2^failures`, capped. Pure, so queue and informer share one rule.
+
 export interface BackoffOptions {
   baseMs: number;
   maxMs: number;

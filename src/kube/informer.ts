@@ -3,14 +3,13 @@ import type { Logger } from 'pino';
 import { backoffDelay, jitter, type BackoffOptions } from './backoff.js';
 import { shortError } from './errors.js';
 
-/**
- * A list+watch cache that does not give up. client-node's own informer stops for good on most watch errors and
- * has been seen to stop silently, so this one owns the loop: list, then watch from the list's resourceVersion;
- * a watch that ends is resumed from the last resourceVersion, `410 Gone` relists, any error relists after an
- * exponential backoff, and a watch with no traffic (events or bookmarks) for `staleAfterMs` is torn down and
- * relisted. A relist diffs against the cache, so handlers see add/update/delete exactly as from a watch.
- * `health()` is what /readyz reports.
- */
+// A list+watch cache that does not give up. client-node's own informer stops for good on most watch errors and
+// has been seen to stop silently, so this one owns the loop: list, then watch from the list's resourceVersion;
+// a watch that ends is resumed from the last resourceVersion, `410 Gone` relists, any error relists after an
+// exponential backoff, and a watch with no traffic (events or bookmarks) for `staleAfterMs` is torn down and
+// relisted. A relist diffs against the cache, so handlers see add/update/delete exactly as from a watch.
+// `health()` is what /readyz reports.
+
 export interface ListResult<T> {
   metadata?: { resourceVersion?: string };
   items: T[];

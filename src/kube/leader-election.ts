@@ -3,13 +3,12 @@ import type { Logger } from 'pino';
 import { isConflict, isNotFound, shortError } from './errors.js';
 import { jitter } from './backoff.js';
 
-/**
- * Leader election on a coordination.k8s.io/v1 Lease with controller-runtime's timings (lease 15 s, renew deadline
- * 10 s, retry 2 s). Like client-go, expiry is judged on the local clock from when this process last saw the lease
- * record change, so clock skew between replicas does not matter. A leader that cannot renew within the renew
- * deadline steps down at once (a watchdog timer, not the next API answer, decides), so it stops acting before any
- * other replica can take over (renew deadline < lease duration).
- */
+// Leader election on a coordination.k8s.io/v1 Lease with controller-runtime's timings (lease 15 s, renew deadline
+// 10 s, retry 2 s). Like client-go, expiry is judged on the local clock from when this process last saw the lease
+// record change, so clock skew between replicas does not matter. A leader that cannot renew within the renew
+// deadline steps down at once (a watchdog timer, not the next API answer, decides), so it stops acting before any
+// other replica can take over (renew deadline < lease duration).
+
 export interface LeaderElectorOptions {
   kubeConfig: KubeConfig;
   namespace: string;

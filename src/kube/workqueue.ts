@@ -1,10 +1,9 @@
 import { backoffDelay, type BackoffOptions } from './backoff.js';
 
-/**
- * A keyed work queue in the manner of client-go's rate-limited queue: a key is queued at most once (dedup), is
- * handled by at most one worker at a time (a key added while in flight is queued again when that worker is done),
- * and failed keys come back after a per-key exponential backoff (5 ms doubling up to a cap, reset on success).
- */
+// A keyed work queue in the manner of client-go's rate-limited queue: a key is queued at most once (dedup), is
+// handled by at most one worker at a time (a key added while in flight is queued again when that worker is done),
+// and failed keys come back after a per-key exponential backoff (5 ms doubling up to a cap, reset on success).
+
 export interface WorkQueueOptions extends Partial<BackoffOptions> {
   /** Called whenever the number of queued (not in-flight) keys changes. */
   onDepth?: (depth: number) => void;

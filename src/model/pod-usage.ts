@@ -1,11 +1,10 @@
 import type { V1Pod, V1SeccompProfile } from '@kubernetes/client-node';
 import { APPLIED_ANNOTATION, SECCOMP_SUBDIR } from '../common/constants.js';
 
-/**
- * Which podfence profiles (and seccomp files) a pod uses. Two sources, because either alone can be missing: the
- * webhook's `podfence.dev/applied` annotation (`<profile>@<version>`, possibly one entry per container), and the
- * `Localhost` seccomp paths under `podfence/` that the kubelet actually loads.
- */
+// Which podfence profiles (and seccomp files) a pod uses. Two sources, because either alone can be missing: the
+// webhook's `podfence.dev/applied` annotation (`<profile>@<version>`, possibly one entry per container), and the
+// `Localhost` seccomp paths under `podfence/` that the kubelet actually loads.
+
 const FILE_RE = new RegExp(`^${SECCOMP_SUBDIR}/([a-z0-9]([-a-z0-9]*[a-z0-9])?)-([0-9a-f]{16})\\.json$`);
 const NAME_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 

@@ -18,13 +18,12 @@ import { ensureDir, readDir, removeFiles, writeFileAtomic } from './files.js';
 import { planSync, type DesiredFile } from './plan.js';
 import { probe } from './probe.js';
 
-/**
- * The node agent (one per node, DaemonSet): keeps `<kubelet root>/seccomp/podfence/` equal to the current
- * compiled version of every valid profile plus the versions pods on this node still load, and reports what it
- * has and the node's Landlock ABI in the node's SandboxNodeReport. It compiles profiles itself with the same pure
- * function as the controller (see docs/controller.md for why), and every sync is a full comparison of the
- * directory with the desired state, so a restart (or a file deleted by hand) converges the same way.
- */
+// The node agent (one per node, DaemonSet): keeps `<kubelet root>/seccomp/podfence/` equal to the current
+// compiled version of every valid profile plus the versions pods on this node still load, and reports what it
+// has and the node's Landlock ABI in the node's SandboxNodeReport. It compiles profiles itself with the same pure
+// function as the controller (see docs/controller.md for why), and every sync is a full comparison of the
+// directory with the desired state, so a restart (or a file deleted by hand) converges the same way.
+
 export interface NodeAgentOptions {
   kubeConfig: KubeConfig;
   nodeName: string;

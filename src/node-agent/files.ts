@@ -2,11 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 
-/**
- * The on-disk side of the node agent: profile files are written atomically (temp file in the same directory,
- * fsync, rename over the final name, fsync the directory), so the kubelet never reads a half-written profile and
- * a crash leaves either the old state or the new one.
- */
+// The on-disk side of the node agent: profile files are written atomically (temp file in the same directory,
+// fsync, rename over the final name, fsync the directory), so the kubelet never reads a half-written profile and
+// a crash leaves either the old state or the new one.
+
 const TMP_PREFIX = '.tmp-';
 
 export async function ensureDir(dir: string): Promise<void> {

@@ -1,15 +1,13 @@
 import type { InstalledFile } from '../model/objects.js';
 import { parseLocalhostProfile } from '../model/pod-usage.js';
 
-/**
- * What the node agent should do to its directory: a pure function of the profiles' current compiled versions,
- * the files pods on this node load, and what is on disk.
- *
- * Old versions leave in two steps. A file that is neither current nor used is first "retired": dropped from the
- * node report, so the controller removes the node label and no new pod is scheduled here for it; only after
- * `graceMs` (and still unused) is it deleted. Deleting first would leave a window where the scheduler, working
- * from the old label, binds a pod whose file is already gone.
- */
+// What the node agent should do to its directory: a pure function of the profiles' current compiled versions,
+// the files pods on this node load, and what is on disk.
+// Old versions leave in two steps. A file that is neither current nor used is first "retired": dropped from the
+// node report, so the controller removes the node label and no new pod is scheduled here for it; only after
+// `graceMs` (and still unused) is it deleted. Deleting first would leave a window where the scheduler, working
+// from the old label, binds a pod whose file is already gone.
+
 export interface DesiredFile {
   profile: string;
   hash: string;

@@ -1,12 +1,10 @@
 import { z } from 'zod';
 import { ALL_SYSCALLS } from './syscalls.js';
 
-/**
- * The SandboxProfile model: the single source of truth. The CRD's OpenAPI schema is generated from these schemas
- * (scripts/gen-crd.ts, src/profile/crd.ts), so everything the apiserver can check is expressed here as plain JSON
- * Schema (types, enums, patterns, bounds, list-type set); what it cannot (cross-field rules) is in validate.ts.
- * Defaults are NOT written into the schema: resolveProfile applies them, so a changed default reaches old objects.
- */
+// The SandboxProfile model: the single source of truth. The CRD's OpenAPI schema is generated from these schemas
+// (scripts/gen-crd.ts, src/profile/crd.ts), so everything the apiserver can check is expressed here as plain JSON
+// Schema (types, enums, patterns, bounds, list-type set); what it cannot (cross-field rules) is in validate.ts.
+// Defaults are NOT written into the schema: resolveProfile applies them, so a changed default reaches old objects.
 
 export const PRESETS = ['computation', 'network-server', 'file-processor', 'none'] as const;
 export type Preset = (typeof PRESETS)[number];

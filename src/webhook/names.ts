@@ -1,4 +1,4 @@
-/** Webhook-only names (the shared ones live in src/common/constants.ts). */
+// Webhook-only names (the shared ones live in src/common/constants.ts).
 
 /** Containers the webhook admitted without the Landlock wrapper (policy `skip-landlock`), comma-separated. */
 export const LANDLOCK_SKIPPED_ANNOTATION = 'podfence.dev/landlock-skipped';
