@@ -1,7 +1,9 @@
 /* audit-tap: prints the kernel's audit records as they happen, one per line, on stdout:
  *
- *   type=<record type> audit(<seconds>.<millis>:<serial>): <fields>
+ *   type=<record type> audit(<seconds>.<millis>:<serial>): <fields> [pf_cgroup=<cgroup lines, |-separated>]
  *
+ * pf_cgroup is added by the tap (not the kernel) to records naming a pid (SYSCALL, SECCOMP, LANDLOCK_DOMAIN): the
+ * process's /proc/<pid>/cgroup, read at once, so the node agent can find its pod even when it has exited since.
  * Source 1, preferred: the audit netlink multicast group AUDIT_NLGRP_READLOG. It gets every record whether or not
  * auditd runs, takes nothing from auditd, and is not rate-limited. Needs CAP_AUDIT_READ (init user namespace) and
  * the host network namespace (records are multicast only in init_net).
@@ -45,6 +47,49 @@ __attribute__((format(printf, 1, 2))) static void status(const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Appends " pf_cgroup=<lines of /proc/<pid>/cgroup joined by |>" for a record that names a pid: read here, within
+ * moments of the record, because the process (a short-lived child, a task seccomp kills) may be gone by the time
+ * the node agent would read it. Spaces and control characters become '_', so the value is one field. */
+static size_t add_cgroup(size_t n, unsigned type, const char *body, size_t len)
+{
+	if (type != AUDIT_SYSCALL && type != 1326 /* SECCOMP */ && type != 1424 /* LANDLOCK_DOMAIN */)
+		return n;
+	const char *p = NULL;
+	for (size_t i = 0; i + 5 < len; i++) {
+		if (memcmp(body + i, " pid=", 5) == 0) {
+			p = body + i + 5;
+			break;
+		}
+	}
+	if (!p)
+		return n;
+	char path[64];
+	long pid = strtol(p, NULL, 10);
+	if (pid <= 0)
+		return n;
+	snprintf(path, sizeof path, "/proc/%ld/cgroup", pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return n;
+	static char cg[8192];
+	ssize_t r = read(fd, cg, sizeof cg - 1);
+	close(fd);
+	if (r <= 0)
+		return n;
+	static const char key[] = " pf_cgroup=";
+	if (n + sizeof key + (size_t)r + 2 > sizeof line)
+		return n;
+	memcpy(line + n, key, sizeof key - 1);
+	n += sizeof key - 1;
+	while (r > 0 && cg[r - 1] == '\n')
+		r--;
+	for (ssize_t i = 0; i < r; i++) {
+		unsigned char c = (unsigned char)cg[i];
+		line[n++] = c == '\n' ? '|' : (c <= 0x20 || c == 0x7f) ? '_' : (char)c;
+	}
+	return n;
+}
+
 /* One record out; exits quietly when the reader is gone. Control characters (there should be none: the kernel
  * hex-encodes untrusted strings with them) become spaces so one record is always one line. */
 static void emit(unsigned type, const char *body, size_t len)
@@ -57,6 +102,7 @@ static void emit(unsigned type, const char *body, size_t len)
 		unsigned char c = (unsigned char)body[i];
 		line[n++] = (c < 0x20 || c == 0x7f) ? ' ' : (char)c;
 	}
+	n = add_cgroup(n, type, body, len);
 	line[n++] = '\n';
 	if (fwrite(line, 1, n, stdout) != n || fflush(stdout) != 0)
 		exit(0);

@@ -41,14 +41,14 @@ pid_of() { sed -n 's/^pid=\([0-9]*\) .*/\1/p' <<<"$1"; }
 if start_tap && grep -q 'source=netlink' "$W/err"; then ok "netlink source joins the read-log group"
 else ko "netlink source joins the read-log group" "$(cat "$W/err")"; fi
 out=$("$DENY" seccomp-log); p=$(pid_of "$out")
-if wait_line "^type=1326 audit\([0-9.]+:[0-9]+\): .* pid=$p .*syscall=110 .*code=0x7ffc0000$"; then
-  ok "seccomp RET_LOG record, one line, with the caller's pid"
+if wait_line "^type=1326 audit\([0-9.]+:[0-9]+\): .* pid=$p .*syscall=110 .*code=0x7ffc0000 pf_cgroup=[^ ]*0::[^ ]*$"; then
+  ok "seccomp RET_LOG record, one line, with the caller's pid and cgroup"
 else ko "seccomp RET_LOG record" "deny: $out" "tap: $(tail -3 "$W/out")"; fi
 
 # 2. ERRNO: silent without SECCOMP_FILTER_FLAG_LOG, logged (code 0x50000) with it.
 out=$("$DENY" seccomp-errno); quiet=$(pid_of "$out")
 out=$("$DENY" seccomp-errno log); p=$(pid_of "$out")
-if wait_line "^type=1326 .* pid=$p .*syscall=110 .*code=0x50000$" && ! grep -q " pid=$quiet " "$W/out"; then
+if wait_line "^type=1326 .* pid=$p .*syscall=110 .*code=0x50000 " && ! grep -q " pid=$quiet " "$W/out"; then
   ok "seccomp ERRNO is logged only with SECCOMP_FILTER_FLAG_LOG"
 else ko "seccomp ERRNO logging" "tap: $(tail -3 "$W/out")"; fi
 

@@ -36,3 +36,7 @@ export const INIT_VOLUME_NAME = 'podfence-init';
 
 export const DEFAULT_UID = 65534;
 export const DEFAULT_GID = 65534;
+
+/** Events the node agent writes on a pod for each (aggregated) sandbox denial, and their data annotations. */
+export const DENIED_EVENT_REASON = 'PodfenceDenied';
+export const DENIAL_ANNOTATION_PREFIX = 'podfence.dev/denial-';

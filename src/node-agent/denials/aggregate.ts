@@ -137,5 +137,6 @@ export function eventMessage(d: PodDenial): string {
         ? 'killed the process'
         : 'denied';
   const who = [d.container ? `container ${d.container}` : '', d.exe ?? d.comm ?? ''].filter(Boolean).join(', ');
-  return `${d.layer}: ${d.operation} ${d.object} ${verb} (${[who, `profile ${d.profile}`, d.detail].filter(Boolean).join('; ')})`;
+  const what = d.operation === 'create' ? `create in ${d.object}` : `${d.operation} ${d.object}`;
+  return `${d.layer}: ${what} ${verb} (${[who, `profile ${d.profile}`, d.detail].filter(Boolean).join('; ')})`;
 }

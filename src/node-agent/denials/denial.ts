@@ -20,6 +20,8 @@ export interface Denial {
   pid?: number;
   comm?: string;
   exe?: string;
+  /** /proc/<pid>/cgroup as audit-tap read it when the record came (lines joined by `|`). */
+  cgroup?: string;
   time: number;
 }
 
@@ -93,9 +95,16 @@ function landlockObject(f: Record<string, string>, blocker: string): string {
   return f.dev !== undefined ? `dev ${f.dev} ino ${f.ino ?? '?'}` : '?';
 }
 
+interface Creator {
+  pid: number;
+  comm?: string;
+  exe?: string;
+  cgroup?: string;
+}
+
 /** Creator of each Landlock domain (from `status=allocated` records): the pid to fall back on. */
 export class LandlockDomains {
-  private readonly creators = new Map<string, { pid: number; comm?: string; exe?: string }>();
+  private readonly creators = new Map<string, Creator>();
   constructor(private readonly max = 10_000) {}
 
   note(rec: AuditRecord): void {
@@ -103,7 +112,7 @@ export class LandlockDomains {
     if (rec.type !== AUDIT.LANDLOCK_DOMAIN || !f.domain) return;
     if (f.status === 'allocated' && f.pid) {
       if (this.creators.size >= this.max) this.creators.delete(this.creators.keys().next().value!);
-      this.creators.set(f.domain, { pid: Number(f.pid), comm: f.comm, exe: f.exe });
+      this.creators.set(f.domain, { pid: Number(f.pid), comm: f.comm, exe: f.exe, cgroup: f.pf_cgroup });
     } else if (f.status === 'deallocated') {
       this.creators.delete(f.domain);
     }
@@ -130,14 +139,16 @@ export function denialsOf(ev: AuditEvent, domains?: LandlockDomains): Denial[] {
         operation: 'syscall',
         object: syscallName(f.arch, f.syscall),
         detail: o.action,
-        ...actor(f.pid, f.comm, f.exe),
+        ...actor(f.pid, f.comm, f.exe, f.pf_cgroup),
         time: ev.time,
       });
     } else if (r.type === AUDIT.LANDLOCK_ACCESS) {
       const blockers = (f.blockers ?? '').split(',').filter(Boolean);
       const first = blockers[0] ?? '?';
       // The acting task is in the event's SYSCALL record; without one (no audit context), the domain's creator.
-      const who = sys?.pid ? actor(sys.pid, sys.comm, sys.exe) : creatorActor(domains?.creator(f.domain));
+      const who = sys?.pid
+        ? actor(sys.pid, sys.comm, sys.exe, sys.pf_cgroup)
+        : creatorActor(domains?.creator(f.domain));
       out.push({
         layer: 'landlock',
         outcome: 'denied',
@@ -152,15 +163,16 @@ export function denialsOf(ev: AuditEvent, domains?: LandlockDomains): Denial[] {
   return out;
 }
 
-function actor(pid: string | undefined, comm: string | undefined, exe: string | undefined) {
+function actor(pid: string | undefined, comm: string | undefined, exe: string | undefined, cgroup?: string) {
   const n = Number(pid);
   return {
     ...(Number.isInteger(n) && n > 0 ? { pid: n } : {}),
     ...(comm !== undefined ? { comm } : {}),
     ...(exe !== undefined ? { exe } : {}),
+    ...(cgroup ? { cgroup } : {}),
   };
 }
 
-function creatorActor(c: { pid: number; comm?: string; exe?: string } | undefined) {
-  return c ? actor(String(c.pid), c.comm, c.exe) : {};
+function creatorActor(c: Creator | undefined) {
+  return c ? actor(String(c.pid), c.comm, c.exe, c.cgroup) : {};
 }

@@ -96,6 +96,20 @@ describe('denials', () => {
     expect(ds[2]!.detail).toBe('fs.write_file,fs.truncate');
   });
 
+  test("the tap's pf_cgroup field travels with the actor (SYSCALL's, the seccomp record's, the domain creator's)", () => {
+    const cg = '12:pids:/kubepods/besteffort/podX/abc|0::/';
+    const [ll] = events([LANDLOCK_EVENT[0]!, `${LANDLOCK_EVENT[2]!} pf_cgroup=${cg}`]).flatMap((e) => denialsOf(e));
+    expect(ll!.cgroup).toBe(cg);
+    const [sc] = events([`${SECCOMP_ERRNO} pf_cgroup=${cg}`]).flatMap((e) => denialsOf(e));
+    expect(sc!.cgroup).toBe(cg);
+    const domains = new LandlockDomains();
+    events([`${LANDLOCK_EVENT[1]!} pf_cgroup=${cg}`]).forEach((e) => denialsOf(e, domains));
+    const [later] = events([
+      'type=1423 audit(2.000:30): domain=1f823d576 blockers=fs.write_file path="/etc/x"',
+    ]).flatMap((e) => denialsOf(e, domains));
+    expect(later).toMatchObject({ pid: 13652, cgroup: cg });
+  });
+
   test("Landlock without a SYSCALL record: the actor is the domain's creator, once its allocation was seen", () => {
     const domains = new LandlockDomains();
     const [first] = events(LANDLOCK_EVENT.slice(0, 2)).flatMap((e) => denialsOf(e, domains));
