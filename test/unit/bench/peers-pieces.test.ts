@@ -1,0 +1,187 @@
+// The pure pieces of `npm run bench:peers` and `npm run bench:scale` (the benchmarks themselves are not tests).
+import { benchPod, podCreateReview, reviewOutcome } from '../../../bench/peers/review.js';
+import { listeningInodes } from '../../../bench/peers/procfs.js';
+import { alternatingPairs, interleave, roundOrder } from '../../../bench/peers/schedule.js';
+import { selectorMatches, webhooksForPodCreate } from '../../../bench/peers/selectors.js';
+import {
+  cpuMsPerRequest,
+  cpuTicksFromStat,
+  peersLastLine,
+  percentile,
+  rssBytesFromStatus,
+  scaleLastLine,
+  summarize,
+} from '../../../bench/peers/stats.js';
+
+describe('stats', () => {
+  test('nearest-rank percentiles', () => {
+    const xs = Array.from({ length: 100 }, (_, i) => 100 - i); // 100..1, unsorted
+    expect(percentile(xs, 50)).toBe(50);
+    expect(percentile(xs, 99)).toBe(99);
+    expect(percentile(xs, 100)).toBe(100);
+    expect(percentile(xs, 0)).toBe(1);
+    expect(percentile([7], 99)).toBe(7);
+    expect(percentile([], 50)).toBeNaN();
+    expect(summarize([1, 2, 3, 10])).toEqual({ n: 4, p50: 2, p99: 10, mean: 4, max: 10 });
+  });
+
+  test('CPU ticks from /proc/<pid>/stat, with a command name containing spaces and parentheses', () => {
+    // fields 14/15 (utime, stime) = 1234, 567
+    const stat = '4242 (node (x) y) S 1 4242 4242 0 -1 4194560 100 0 0 0 1234 567 0 0 20 0 11 0 100 0 0';
+    expect(cpuTicksFromStat(stat)).toBe(1801);
+    expect(() => cpuTicksFromStat('garbage')).toThrow(/no "\)"/);
+    expect(cpuMsPerRequest(1000, 1050, 1000)).toBeCloseTo(0.5); // 50 ticks = 500 ms over 1000 requests
+    expect(cpuMsPerRequest(0, 10, 0)).toBeNaN();
+  });
+
+  test('RSS from /proc/<pid>/status', () => {
+    expect(rssBytesFromStatus('Name:\tnode\nVmRSS:\t  102400 kB\nThreads: 7\n')).toBe(100 * 1024 * 1024);
+    expect(() => rssBytesFromStatus('Name: x\n')).toThrow(/VmRSS/);
+  });
+
+  test('last lines', () => {
+    expect(
+      peersLastLine(0.25, [
+        { name: 'pepr', ms: 1.1 },
+        { name: 'gatekeeper', ms: 3 },
+        { name: 'broken', ms: NaN },
+      ]),
+    ).toBe('peers: podfence 0.25 ms/admission, best peer pepr 1.10 ms, ratio 4.40');
+    expect(
+      scaleLastLine({
+        nodes: 1000,
+        pods: 10000,
+        controllerMiB: 88.4,
+        webhookMiB: 120.6,
+        applyToReadySeconds: 12.34,
+        admissionP99Ms: 8,
+      }),
+    ).toBe(
+      'scale: 1000 nodes, 10000 pods: controller 88 MiB, webhook 121 MiB, apply->Ready 12.3 s, admission p99 8.0 ms',
+    );
+  });
+});
+
+describe('schedule', () => {
+  test('each round is a rotation, so every peer takes every position once per len(peers) rounds', () => {
+    const peers = ['a', 'b', 'c'];
+    expect(roundOrder(peers, 0)).toEqual(['a', 'b', 'c']);
+    expect(roundOrder(peers, 1)).toEqual(['b', 'c', 'a']);
+    expect(roundOrder(peers, 5)).toEqual(['c', 'a', 'b']);
+    const steps = interleave(peers, 3);
+    expect(steps).toHaveLength(9);
+    for (const p of peers) {
+      const positions = steps.filter((s) => s.item === p).map((s) => steps.indexOf(s) % 3);
+      expect(new Set(positions).size).toBe(3);
+    }
+    expect(roundOrder([], 2)).toEqual([]);
+  });
+
+  test('pod-create pairs alternate which side goes first', () => {
+    expect(alternatingPairs(4)).toEqual([
+      ['with', 'without'],
+      ['without', 'with'],
+      ['with', 'without'],
+      ['without', 'with'],
+    ]);
+  });
+});
+
+describe('selectors', () => {
+  const labels = { 'bench.podfence.dev/peer': 'gatekeeper', 'kubernetes.io/metadata.name': 'bench-gatekeeper' };
+  test('label selector semantics', () => {
+    expect(selectorMatches(undefined, labels)).toBe(true);
+    expect(selectorMatches({}, labels)).toBe(true);
+    expect(selectorMatches({ matchLabels: { 'bench.podfence.dev/peer': 'gatekeeper' } }, labels)).toBe(true);
+    expect(selectorMatches({ matchLabels: { 'bench.podfence.dev/peer': 'pepr' } }, labels)).toBe(false);
+    const ex = (operator: string, values?: string[]) => ({
+      matchExpressions: [{ key: 'bench.podfence.dev/peer', operator, values }],
+    });
+    expect(selectorMatches(ex('In', ['pepr', 'gatekeeper']), labels)).toBe(true);
+    expect(selectorMatches(ex('In', ['pepr']), labels)).toBe(false);
+    expect(selectorMatches(ex('NotIn', ['gatekeeper']), labels)).toBe(false);
+    expect(selectorMatches(ex('NotIn', ['gatekeeper']), {})).toBe(true);
+    expect(selectorMatches(ex('Exists'), labels)).toBe(true);
+    expect(selectorMatches(ex('Exists'), {})).toBe(false);
+    expect(selectorMatches(ex('DoesNotExist'), {})).toBe(true);
+    expect(() => selectorMatches(ex('Gt'), labels)).toThrow(/unknown operator "Gt"/);
+  });
+
+  test('webhooks a pod create reaches: rules and namespaceSelector both count', () => {
+    const podCreate = { apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'] };
+    const configs = [
+      {
+        metadata: { name: 'gk' },
+        webhooks: [
+          {
+            name: 'm',
+            rules: [podCreate],
+            namespaceSelector: { matchLabels: { 'bench.podfence.dev/peer': 'gatekeeper' } },
+          },
+        ],
+      },
+      {
+        metadata: { name: 'pepr' }, // Pepr's default: every namespace but its own and kube-system
+        webhooks: [
+          {
+            name: 'w',
+            rules: [{ apiGroups: ['*'], apiVersions: ['*'], operations: ['*'], resources: ['*'] }],
+            namespaceSelector: {
+              matchExpressions: [
+                { key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: ['kube-system', 'pepr-system'] },
+              ],
+            },
+          },
+        ],
+      },
+      {
+        metadata: { name: 'deploys-only' },
+        webhooks: [{ name: 'd', rules: [{ ...podCreate, resources: ['deployments'] }] }],
+      },
+      {
+        metadata: { name: 'updates-only' },
+        webhooks: [{ name: 'u', rules: [{ ...podCreate, operations: ['UPDATE'] }] }],
+      },
+    ];
+    expect(webhooksForPodCreate(configs, labels)).toEqual(['gk/m', 'pepr/w']);
+    expect(webhooksForPodCreate(configs, { 'kubernetes.io/metadata.name': 'kube-system' })).toEqual([]);
+  });
+});
+
+describe('review and procfs parsing', () => {
+  test('the review carries the pod in the given namespace and the response is decoded', () => {
+    const review = JSON.parse(podCreateReview(benchPod('x'), 'bench-pepr')) as {
+      request: { namespace: string; operation: string; object: { metadata: { namespace: string; name: string } } };
+    };
+    expect(review.request.namespace).toBe('bench-pepr');
+    expect(review.request.object.metadata).toMatchObject({ namespace: 'bench-pepr', name: 'x' });
+    expect(review.request.operation).toBe('CREATE');
+    const patch = Buffer.from(
+      JSON.stringify([
+        { op: 'add', path: '/a', value: 1 },
+        { op: 'remove', path: '/b' },
+      ]),
+    );
+    expect(
+      reviewOutcome(JSON.stringify({ response: { uid: 'u', allowed: true, patch: patch.toString('base64') } })),
+    ).toEqual({ allowed: true, ops: 2, patchBytes: patch.toString('base64').length, message: undefined });
+    expect(reviewOutcome(JSON.stringify({ response: { allowed: false, status: { message: 'no' } } }))).toMatchObject({
+      allowed: false,
+      ops: 0,
+      message: 'no',
+    });
+    expect(() => reviewOutcome('{}')).toThrow(/no .response/);
+  });
+
+  test('listening sockets from /proc/net/tcp', () => {
+    const tcp = [
+      '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode',
+      '   0: 0100007F:24E3 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 111 1 0 100 0 0 10 0',
+      '   1: 0100007F:24E3 0100007F:9C40 01 00000000:00000000 00:00000000 00000000     0        0 222 1 0 20 4 30 10 -1',
+      '   2: 00000000:0BB8 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 333 1 0 100 0 0 10 0',
+    ].join('\n');
+    expect(listeningInodes(tcp, 9443)).toEqual(['111']); // 0x24E3; the established one is not a listener
+    expect(listeningInodes(tcp, 3000)).toEqual(['333']);
+    expect(listeningInodes(tcp, 80)).toEqual([]);
+  });
+});
