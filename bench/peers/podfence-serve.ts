@@ -11,9 +11,8 @@ import { Registry } from 'prom-client';
 import { createCA, issueServingCert } from '../../src/certs/issue.js';
 import { createLogger } from '../../src/common/log.js';
 import { RegistryClient } from '../../src/registry/client.js';
-import { entrypointResolver } from '../../src/webhook/entrypoints.js';
-import { profileApi } from '../../src/webhook/profile-api.js';
-import { toProfileInfo } from '../../src/webhook/profile-info.js';
+import { entrypointResolver } from '../../src/webhook/image-entrypoints.js';
+import { profileInfoOf } from '../../src/webhook/lookups.js';
 import { createWebhookServer } from '../../src/webhook/server.js';
 
 export const BENCH_PROFILE = {
@@ -34,9 +33,9 @@ export const BENCH_PROFILE = {
 
 async function main(readyFile: string): Promise<void> {
   const namespaces = new Set((process.env.PODFENCE_BENCH_NAMESPACES ?? 'bench-podfence').split(','));
-  const info = toProfileInfo(BENCH_PROFILE, profileApi);
+  const info = profileInfoOf(BENCH_PROFILE);
   if (!info.ok) throw new Error(info.error);
-  const profile = { ...info.info, ready: true };
+  const lookup = { ok: true as const, profile: { ...info.profile, ready: true } };
   const ca = await createCA('bench-ca', 1);
   const leaf = await issueServingCert(ca, {
     commonName: 'bench',
@@ -52,7 +51,7 @@ async function main(readyFile: string): Promise<void> {
     deps: {
       lookups: {
         namespaceProfile: (ns) => (namespaces.has(ns) ? 'bench' : undefined),
-        profile: (name) => (name === 'bench' ? profile : undefined),
+        profile: (name) => (name === 'bench' ? lookup : undefined),
       },
       policy: { onWeakening: 'deny', onUnresolvedEntrypoint: 'deny', initImage: 'localhost/podfence/init:dev' },
       resolveEntrypoints: entrypointResolver(new RegistryClient({}), async () => []),
