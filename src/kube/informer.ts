@@ -118,11 +118,6 @@ export class ResilientInformer<T extends KubernetesObject> {
     await this.loop;
   }
 
-  /** Tear down the current watch and relist now (e.g. after a staleness alarm elsewhere). */
-  restart(): void {
-    this.abortCurrent?.({ kind: 'stale' });
-  }
-
   private async run(): Promise<void> {
     let failures = 0;
     let needList = true;

@@ -74,10 +74,6 @@ export class WorkQueue<K extends string = string> {
     this.failures.delete(key);
   }
 
-  numRequeues(key: K): number {
-    return this.failures.get(key) ?? 0;
-  }
-
   /** Next key to process; `undefined` once the queue is shut down. The caller must call `done(key)`. */
   get(): Promise<K | undefined> {
     if (this.shuttingDown) return Promise.resolve(undefined);
@@ -94,14 +90,6 @@ export class WorkQueue<K extends string = string> {
   done(key: K): void {
     this.processing.delete(key);
     if (this.dirty.delete(key)) this.add(key);
-  }
-
-  len(): number {
-    return this.ready.length;
-  }
-
-  isShuttingDown(): boolean {
-    return this.shuttingDown;
   }
 
   /** Stop handing out keys at once; idle workers get `undefined`, pending delays are dropped. */
@@ -124,10 +112,7 @@ export class WorkQueue<K extends string = string> {
 /** Result of one reconcile: nothing (done), or come back after a while (level-triggered polling). */
 export type ReconcileResult = void | { requeueAfterMs: number };
 
-/** An error retrying cannot fix (e.g. an invalid spec): logged, not requeued. */
-export class TerminalError extends Error {}
-
-export type Outcome = 'success' | 'requeue_after' | 'error' | 'terminal_error';
+export type Outcome = 'success' | 'requeue_after' | 'error';
 
 export interface WorkerHooks<K extends string = string> {
   onOutcome?: (key: K, outcome: Outcome, seconds: number, err?: unknown) => void;
@@ -156,13 +141,8 @@ export async function runWorkers<K extends string>(
           hooks.onOutcome?.(key, 'success', seconds());
         }
       } catch (err) {
-        if (err instanceof TerminalError) {
-          queue.forget(key);
-          hooks.onOutcome?.(key, 'terminal_error', seconds(), err);
-        } else {
-          queue.addRateLimited(key);
-          hooks.onOutcome?.(key, 'error', seconds(), err);
-        }
+        queue.addRateLimited(key);
+        hooks.onOutcome?.(key, 'error', seconds(), err);
       } finally {
         queue.done(key);
       }
