@@ -11,16 +11,20 @@ import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { Controller } from '../../src/controller/controller.js';
-import type { ProfileObject } from '../../src/model/objects.js';
 import { LeaderElector } from '../../src/kube/leader-election.js';
 import { NodeAgent } from '../../src/node-agent/agent.js';
-import { compileSeccomp, validateProfile } from '../../src/profile/index.js';
 import { startCluster, type TestCluster } from '../cluster/harness.js';
 import { applyManifestFiles, waitForCRDsEstablished } from '../cluster/manifests.js';
 import { waitFor } from '../cluster/net.js';
+import {
+  createProfile,
+  expectedSeccomp as expected,
+  PROFILES,
+  getProfile as readProfile,
+  readyCondition,
+} from './profiles.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const PROFILES = { group: 'podfence.dev', version: 'v1alpha1', plural: 'sandboxprofiles' };
 
 function initBinary(dir: string): string {
   const real = join(root, 'init-helper', 'build', 'podfence-init');
@@ -31,12 +35,6 @@ function initBinary(dir: string): string {
   chmodSync(fake, 0o755);
   return fake;
 }
-
-const expected = (name: string, spec: object) => {
-  const v = validateProfile({ apiVersion: 'podfence.dev/v1alpha1', kind: 'SandboxProfile', metadata: { name }, spec });
-  if (!v.ok) throw new Error(`test profile invalid: ${JSON.stringify(v.errors)}`);
-  return compileSeccomp(v.profile);
-};
 
 describe('watches recover from an apiserver restart', () => {
   // Made in beforeAll: describe bodies also run for suites that end up skipped, and would leak directories.
@@ -140,19 +138,10 @@ describe('watches recover from an apiserver restart', () => {
 
   it('goes unready while the apiserver is down and converges after it is back', async () => {
     const custom = cluster.kubeConfig.makeApiClient(CustomObjectsApi);
-    const getProfile = async () =>
-      (await custom.getClusterCustomObject({ ...PROFILES, name: profileName })) as ProfileObject;
+    const getProfile = () => readProfile(cluster.kubeConfig, profileName);
     const c1 = expected(profileName, specV1);
     const c2 = expected(profileName, specV2);
-    await custom.createClusterCustomObject({
-      ...PROFILES,
-      body: {
-        apiVersion: 'podfence.dev/v1alpha1',
-        kind: 'SandboxProfile',
-        metadata: { name: profileName },
-        spec: specV1,
-      },
-    });
+    await createProfile(cluster.kubeConfig, profileName, specV1);
     await waitFor(
       async () => (await getProfile()).status?.hash === c1.hash && files().includes(c1.fileName),
       60_000,
@@ -191,7 +180,7 @@ describe('watches recover from an apiserver restart', () => {
     await waitFor(
       async () => {
         const p = await getProfile();
-        const ready = p.status?.conditions?.find((c) => c.type === 'Ready');
+        const ready = readyCondition(p);
         return (
           p.status?.hash === c2.hash &&
           ready?.status === 'True' &&

@@ -6,16 +6,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoordinationV1Api, CustomObjectsApi } from '@kubernetes/client-node';
-import type { ProfileObject } from '../../src/model/objects.js';
 import { freePort, waitFor } from '../cluster/net.js';
 import { ensurePodfenceCli } from '../cluster/podfence-cli.js';
 import { logTail, startProcess, type ManagedProcess } from '../cluster/processes.js';
 import { sharedKubeConfig, sharedKubeconfigPath, uniqueName } from '../cluster/shared.js';
+import { createProfile, getProfile, PROFILES } from './profiles.js';
 
 const kc = sharedKubeConfig();
 const custom = kc.makeApiClient(CustomObjectsApi);
 const coordination = kc.makeApiClient(CoordinationV1Api);
-const PROFILES = { group: 'podfence.dev', version: 'v1alpha1', plural: 'sandboxprofiles' };
 
 interface Replica {
   identity: string;
@@ -70,8 +69,7 @@ describe('controller leader election (two processes)', () => {
   };
   const lease_ = () => coordination.readNamespacedLease({ name: lease, namespace: 'default' });
   const holder = async () => (await lease_()).spec?.holderIdentity;
-  const profile = async () =>
-    (await custom.getClusterCustomObject({ ...PROFILES, name: profileName })) as ProfileObject;
+  const profile = () => getProfile(kc, profileName);
   const bump = async (n: number) =>
     custom.patchClusterCustomObject({
       ...PROFILES,
@@ -87,15 +85,7 @@ describe('controller leader election (two processes)', () => {
   beforeAll(async () => {
     logDir = mkdtempSync(join(tmpdir(), 'podfence-le-'));
     cli = ensurePodfenceCli();
-    await custom.createClusterCustomObject({
-      ...PROFILES,
-      body: {
-        apiVersion: 'podfence.dev/v1alpha1',
-        kind: 'SandboxProfile',
-        metadata: { name: profileName },
-        spec: { preset: 'computation' },
-      },
-    });
+    await createProfile(kc, profileName, { preset: 'computation' });
   }, 180_000);
 
   afterAll(async () => {

@@ -20,9 +20,15 @@ import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { Controller } from '../../src/controller/controller.js';
-import type { NodeReportObject, ProfileObject } from '../../src/model/objects.js';
-import { compileSeccomp, validateProfile } from '../../src/profile/index.js';
+import type { NodeReportObject } from '../../src/model/objects.js';
 import { freePort, waitFor } from '../cluster/net.js';
+import {
+  createProfile,
+  expectedSeccomp as expected,
+  PROFILES,
+  getProfile as readProfile,
+  readyCondition as ready,
+} from './profiles.js';
 import { ensurePodfenceCli } from '../cluster/podfence-cli.js';
 import { logTail, startProcess, type ManagedProcess } from '../cluster/processes.js';
 import {
@@ -38,7 +44,6 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const kc = sharedKubeConfig();
 const core = kc.makeApiClient(CoreV1Api);
 const custom = kc.makeApiClient(CustomObjectsApi);
-const PROFILES = { group: 'podfence.dev', version: 'v1alpha1', plural: 'sandboxprofiles' };
 const REPORTS = { group: 'podfence.dev', version: 'v1alpha1', plural: 'sandboxnodereports' };
 
 /** The real helper when built (scripts/setup.sh builds it); else a stand-in that states the probe's JSON. */
@@ -52,14 +57,7 @@ function initBinary(dir: string): string {
   return fake;
 }
 
-const getProfile = async (name: string) =>
-  (await custom.getClusterCustomObject({ ...PROFILES, name })) as ProfileObject;
-const ready = (p: ProfileObject) => p.status?.conditions?.find((c) => c.type === 'Ready');
-const expected = (name: string, spec: object) => {
-  const v = validateProfile({ apiVersion: 'podfence.dev/v1alpha1', kind: 'SandboxProfile', metadata: { name }, spec });
-  if (!v.ok) throw new Error(`test profile invalid: ${JSON.stringify(v.errors)}`);
-  return compileSeccomp(v.profile);
-};
+const getProfile = (name: string) => readProfile(kc, name);
 
 /** `podfence node-agent` as a child process against the shared cluster, with a temp kubelet root. */
 function startNodeAgent(
@@ -169,15 +167,7 @@ describe('controller and node agent against a real apiserver', () => {
 
   it('installs the exact compiled bytes, reports them, labels the node, and goes Ready', async () => {
     const c1 = expected(profileName, specV1);
-    await custom.createClusterCustomObject({
-      ...PROFILES,
-      body: {
-        apiVersion: 'podfence.dev/v1alpha1',
-        kind: 'SandboxProfile',
-        metadata: { name: profileName },
-        spec: specV1,
-      },
-    });
+    await createProfile(kc, profileName, specV1);
     await waitOr(async () => files().includes(c1.fileName), 60_000, `${c1.fileName} is written`);
     expect(readFileSync(join(seccompDir, c1.fileName), 'utf8')).toBe(c1.json);
     expect(statSync(join(seccompDir, c1.fileName)).mode & 0o777).toBe(0o644);
@@ -315,10 +305,7 @@ describe('controller and node agent against a real apiserver', () => {
     const name = `${profileName}-r`;
     const spec = { preset: 'computation' };
     const c = expected(name, spec);
-    await custom.createClusterCustomObject({
-      ...PROFILES,
-      body: { apiVersion: 'podfence.dev/v1alpha1', kind: 'SandboxProfile', metadata: { name }, spec },
-    });
+    await createProfile(kc, name, spec);
     try {
       await waitOr(async () => files().includes(c.fileName), 60_000, `${c.fileName} is written`);
       await agent!.stop();
@@ -398,10 +385,7 @@ describe('controller and node agent against a real apiserver', () => {
         );
         expect((await core.readNamespacedPod({ name: podName, namespace })).spec?.nodeName).toBeUndefined();
 
-        await custom.createClusterCustomObject({
-          ...PROFILES,
-          body: { apiVersion: 'podfence.dev/v1alpha1', kind: 'SandboxProfile', metadata: { name }, spec },
-        });
+        await createProfile(kc, name, spec);
         await waitOr(
           async () => (await core.readNamespacedPod({ name: podName, namespace })).spec?.nodeName === nodeName,
           60_000,
@@ -478,15 +462,7 @@ describe('a node with a Landlock ABI too low for the profile', () => {
 
   it('is NodeUnsupported and unlabelled for an enforce TCP profile, Installed for best-effort', async () => {
     const c = expected(profileName, enforce);
-    await custom.createClusterCustomObject({
-      ...PROFILES,
-      body: {
-        apiVersion: 'podfence.dev/v1alpha1',
-        kind: 'SandboxProfile',
-        metadata: { name: profileName },
-        spec: enforce,
-      },
-    });
+    await createProfile(kc, profileName, enforce);
     await waitFor(
       async () => ready(await getProfile(profileName))?.reason === 'NodeUnsupported',
       60_000,

@@ -34,6 +34,7 @@ import {
 import { startTestRegistry, type TestRegistry } from '../registry/registry.js';
 import { startWebhook, type RunningWebhook } from '../../src/webhook/run.js';
 import { createCA, issueServingCert } from '../../src/certs/issue.js';
+import { createProfile, profileBody, PROFILES } from './profiles.js';
 
 jest.setTimeout(180_000);
 const run = promisify(execFile);
@@ -60,12 +61,7 @@ let pub: TestRegistry;
 let priv: TestRegistry;
 let images: { pub: string; priv: string };
 
-const profile = (name: string, spec: object) => ({
-  apiVersion: 'podfence.dev/v1alpha1',
-  kind: 'SandboxProfile',
-  metadata: { name },
-  spec,
-});
+const profile = profileBody;
 
 function podBody(name: string, spec: Partial<V1Pod['spec']> = {}, annotations?: Record<string, string>): V1Pod {
   return {
@@ -109,12 +105,7 @@ beforeAll(async () => {
     profile(batch, { preset: 'computation' }),
     profile(other, { preset: 'computation' }),
   ]) {
-    await custom.createClusterCustomObject({
-      group: 'podfence.dev',
-      version: 'v1alpha1',
-      plural: 'sandboxprofiles',
-      body,
-    });
+    await createProfile(kc, body);
   }
 
   // The canonical manifests from deploy/webhook, renamed and narrowed to this run's namespaces.
@@ -195,9 +186,7 @@ afterAll(async () => {
   await admission.deleteValidatingAdmissionPolicy({ name: vapName }).catch(() => undefined);
   await webhook?.stop();
   for (const name of [web, batch, other]) {
-    await custom
-      .deleteClusterCustomObject({ group: 'podfence.dev', version: 'v1alpha1', plural: 'sandboxprofiles', name })
-      .catch(() => undefined);
+    await custom.deleteClusterCustomObject({ ...PROFILES, name }).catch(() => undefined);
   }
   for (const ns of [shop, plain, vapOnly, operatorNs]) if (ns) await deleteNamespace(ns);
   await Promise.all([pub?.stop(), priv?.stop()]);
