@@ -1,6 +1,6 @@
 import type { V1Pod } from '@kubernetes/client-node';
-import jsonpatch from 'fast-json-patch';
 import { CONTAINER_PROFILE_ANNOTATION_PREFIX, PROFILE_LABEL } from '../common/constants.js';
+import { jsonPatch } from './json-patch.js';
 import { mutatePod } from './mutation/mutate.js';
 import type { ProfileInfo, ProfileLookup, ResolvedEntrypoints, WebhookPolicy } from './types.js';
 
@@ -118,7 +118,7 @@ export async function mutate(req: AdmissionRequest, deps: HandlerDeps): Promise<
 
   const result = mutatePod(pod, { namespaceProfile: nsProfile, profiles, entrypoints, policy: deps.policy });
   if (!result.ok) return deny(uid, `podfence: ${result.denied}`);
-  const ops = jsonpatch.compare(pod, result.pod);
+  const ops = jsonPatch(pod, result.pod);
   const response: AdmissionResponse = { uid, allowed: true };
   if (ops.length) {
     response.patchType = 'JSONPatch';

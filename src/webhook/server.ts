@@ -53,6 +53,8 @@ export function createWebhookServer(opts: WebhookServerOptions): WebhookServer {
   const log = opts.log;
   const app = express();
   app.disable('x-powered-by');
+  // No ETag: nobody revalidates an AdmissionReview answer, and hashing each ~10 KB answer costs CPU per admission.
+  app.disable('etag');
   app.use(express.json({ limit: opts.maxBodyBytes ?? 8 * 1024 * 1024, type: () => true }));
 
   app.post('/mutate', async (req: Request, res: Response) => {
