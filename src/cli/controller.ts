@@ -40,7 +40,11 @@ export function register(program: Command): void {
     .option('--lease-duration-seconds <s>', 'lease duration', '15')
     .option('--renew-deadline-seconds <s>', 'a leader that cannot renew for this long steps down', '10')
     .option('--retry-period-seconds <s>', 'how often to try to acquire or renew', '2')
-    .option('--max-concurrent-reconciles <n>', 'reconcile workers (one key is never handled twice at once)', '2')
+    .option(
+      '--max-concurrent-reconciles <n>',
+      'reconcile workers per reconciler (one key is never handled twice at once)',
+      '2',
+    )
     .action(async (flags: ControllerFlags) => {
       const n = numericFlags(flags, {
         opsPort: portFlag,
