@@ -21,8 +21,8 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = here.endsWith(join('dist', 'bench')) ? join(here, '..', '..') : join(here, '..');
-// The cluster harness finds its pinned versions next to its sources.
-process.env.PODFENCE_CLUSTER_SRC ??= join(repo, 'test', 'cluster');
+// The cluster harness finds the checkout (its pinned versions in test/cluster/paths.sh) through this.
+process.env.PODFENCE_REPO_ROOT ??= repo;
 
 const PROFILE = {
   apiVersion: 'podfence.dev/v1alpha1',

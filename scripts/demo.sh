@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # `npm run demo`: on a fresh machine of this kind, installs what is missing (scripts/setup.sh), builds the pinned
-# Kubernetes binaries once (cached in ~/.cache/podfence), starts a local cluster with a real node and podfence,
-# applies an example profile, labels a namespace, runs a probe pod there and the same pod in an unlabelled
-# namespace, and prints side by side what is blocked and what is allowed. Then it stops everything.
+# Kubernetes binaries and helm once (cached in ~/.cache/podfence), starts a local cluster with a real node,
+# installs podfence with `helm install` of charts/podfence (images built from this checkout), applies the README's
+# example profile, labels a namespace, runs a probe pod there and the same pod in an unlabelled namespace, prints
+# side by side what is blocked and what is allowed and which admission objects admitted the pod, then stops
+# everything. Exits non-zero when any step fails or the table does not show the escapes blocked in the sandboxed
+# pod and allowed in the control pod.
 #   npm run demo -- --keep    leave the cluster running and print the `export KUBECONFIG=...` line
 #   npm run demo:down         stop a cluster left running (same as `bash scripts/demo.sh --down`)
 set -euo pipefail
@@ -25,9 +28,10 @@ done
 t0=$SECONDS
 say "setting up (Debian packages, npm dependencies, build)"
 bash scripts/setup.sh
-say "building the pinned Kubernetes binaries (first time: tens of minutes on 2 cores; then cached)"
+say "building the pinned Kubernetes binaries and helm (first time: about 15 minutes on 2 cores; then cached)"
 bash test/cluster/build-binaries.sh >/dev/null
-say "starting the cluster, the node and podfence"
+bash test/chart/build-helm.sh >/dev/null
+say "starting the cluster and the node, installing podfence with helm, running the demo pods"
 if [[ $keep -eq 1 ]]; then
   node test/node/stack-cli.js demo --keep
 else

@@ -57,5 +57,9 @@ stage k8s-binaries npm run -s cluster:build
 stage integration npm run -s test:integration
 stage e2e npm run -s test:e2e
 stage chart npm run -s test:chart
+# The README's commands as a user runs them: the demo (its table must show the escapes blocked in the sandboxed pod
+# and allowed in the control pod), then everything else the README tells a user to run.
+stage demo bash scripts/ci-demo.sh
+stage readme bash scripts/ci-readme.sh
 echo
 summary

@@ -1,12 +1,13 @@
 // Runs the pinned helm (built by build-helm.sh) against the chart, and parses what it renders.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { repoRoot } from '../cluster/repo-root.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-export const REPO = resolve(here, '..', '..');
+// From the checkout, not from this file's location: the demo runs a transpiled copy of it (test/node/load.js).
+export const REPO = repoRoot();
+const here = join(REPO, 'test', 'chart');
 export const CHART_DIR = join(REPO, 'charts', 'podfence');
 
 /** A Kubernetes object as rendered; only the fields the tests read are typed. */

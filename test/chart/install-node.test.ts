@@ -1,6 +1,6 @@
 // The chart installed for real: a control plane with controllers, a real node (kubelet + containerd + runc,
 // test/node), the operator image built from local files (build-operator-image.sh) and the helper image
-// (test/images), `helm install --wait`, and then, from inside pods, that the chart-installed podfence sandboxes an
+// (test/images), `helm install --wait` (the helpers are test/node/stack-chart.ts, shared with the demo), and then, from inside pods, that the chart-installed podfence sandboxes an
 // opted-in namespace (and only it); `helm upgrade` with a changed value keeps it working; `helm uninstall` leaves
 // only what docs/install.md says stays.
 // Needs root (the node). Uses its own node layout (directories, bridge, pod CIDR, ports) so it never touches the
@@ -9,8 +9,15 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { startCluster, type TestCluster } from '../cluster/harness.js';
-import { hostIP, startNode, type TestNode } from '../node/node.js';
+import { startNode, type TestNode } from '../node/node.js';
 import { DEFAULT_LAYOUT, type NodeLayout } from '../node/config.js';
+import {
+  bypassProxyFor,
+  chartClusterOptions,
+  chartValues,
+  installOperatorImage,
+  waitPodfencePodsReady,
+} from '../node/stack-chart.js';
 import { CHART_DIR, helm, type RunResult } from './helm.js';
 
 type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -29,11 +36,7 @@ const LAYOUT: NodeLayout = {
 // cleanup.sh reads the bridge and cgroup root from the environment (node.ts passes the directories).
 process.env.PODFENCE_NODE_BRIDGE = LAYOUT.bridge;
 process.env.PODFENCE_NODE_CGROUP_ROOT = LAYOUT.cgroupRoot.replace(/^\//, '');
-// The apiserver calls the webhook at its pod IP (aggregator routing): never through a proxy.
-process.env.NO_PROXY = [process.env.NO_PROXY, LAYOUT.podCIDR, '.svc', '.cluster.local', hostIP()]
-  .filter(Boolean)
-  .join(',');
-process.env.no_proxy = process.env.NO_PROXY;
+bypassProxyFor(LAYOUT);
 
 const enabled = process.env.PODFENCE_CHART_NODE !== '0' && process.getuid?.() === 0;
 const d = enabled ? describe : describe.skip;
@@ -128,20 +131,9 @@ async function probe(namespace: string, name: string, checks: string[]): Promise
 
 d('chart installed on a real node', () => {
   beforeAll(async () => {
-    cluster = await startCluster({
-      withControllers: true,
-      bindAddress: '0.0.0.0',
-      advertiseAddress: hostIP(),
-      // Webhook calls go to the webhook pod's IP (no kube-proxy on this machine).
-      apiserverArgs: ['--enable-aggregator-routing=true'],
-    });
+    cluster = await startCluster({ withControllers: true, ...chartClusterOptions() });
     node = await startNode(cluster, { layout: LAYOUT });
-    const out = execFileSync('bash', [join(__dirname_(), 'build-operator-image.sh')], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const [, archive] = out.trim().split('\n').pop()!.split(' ');
-    await node.importImage(archive!, 'podfence/operator');
+    await installOperatorImage(node);
     for (const img of [
       'localhost/podfence/operator:dev',
       'localhost/podfence/init:dev',
@@ -156,50 +148,21 @@ d('chart installed on a real node', () => {
     await cluster?.stop();
   }, 120_000);
 
-  const apiPort = () => new URL(cluster.apiserverUrl).port;
   /** The values this machine needs: local images, the node's kubelet dir, and the apiserver's address (no kube-proxy). */
-  const localValues = () => {
-    const env = JSON.stringify([
-      { name: 'KUBERNETES_SERVICE_HOST', value: hostIP() },
-      { name: 'KUBERNETES_SERVICE_PORT', value: apiPort() },
-    ]);
-    return [
-      '--set',
-      'image.operator.repository=localhost/podfence/operator,image.operator.tag=dev,image.operator.pullPolicy=Never',
-      '--set',
-      'image.init.repository=localhost/podfence/init,image.init.tag=dev,image.init.pullPolicy=Never',
-      '--set',
-      `kubeletRootDir=${node.kubeletRoot}`,
-      '--set-json',
-      `controller.extraEnv=${env}`,
-      '--set-json',
-      `webhook.extraEnv=${env}`,
-      '--set-json',
-      `nodeAgent.extraEnv=${env}`,
-    ];
-  };
+  const localValues = () => chartValues(node, cluster.apiserverUrl);
 
   test('helm install --wait: every podfence pod runs and is ready', async () => {
     helmOk(['install', REL, CHART_DIR, '-n', NS, '--create-namespace', '--wait', '--timeout', '5m', ...localValues()]);
     // helm --wait counts a DaemonSet ready within its maxUnavailable (1 of 1 here): wait for the agent too.
-    const ready = await waitFor(
-      'every podfence pod Ready',
-      () => {
-        const pods = getJson<{ items: Any[] }>(['get', 'pods', '-n', NS]).items;
-        const r = pods.map((p) => [
-          p.metadata.labels['app.kubernetes.io/component'],
-          p.status.conditions?.find((c: Any) => c.type === 'Ready')?.status,
-        ]);
-        return r.every(([, status]) => status === 'True') ? r : undefined;
-      },
-      90_000,
-    );
+    const ready = await waitPodfencePodsReady(cluster.kubeConfig, NS).catch((err: Error) => {
+      throw new Error(`${err.message}\n${diagnostics()}`);
+    });
     expect(ready.sort()).toEqual([
-      ['controller', 'True'],
-      ['controller', 'True'],
-      ['node-agent', 'True'],
-      ['webhook', 'True'],
-      ['webhook', 'True'],
+      ['controller', true],
+      ['controller', true],
+      ['node-agent', true],
+      ['webhook', true],
+      ['webhook', true],
     ]);
   }, 400_000);
 
@@ -292,7 +255,3 @@ d('chart installed on a real node', () => {
     await waitFor('a pod admitted after uninstall', () => kubectl([...after, '--dry-run=server']).status === 0, 30_000);
   }, 240_000);
 });
-
-function __dirname_(): string {
-  return new URL('.', import.meta.url).pathname;
-}

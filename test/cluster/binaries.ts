@@ -1,8 +1,8 @@
 // Where the pinned upstream binaries are: the same place `build-binaries.sh` puts them (both read paths.sh).
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { repoRoot } from './repo-root.js';
 
 export type BinaryName =
   | 'etcd'
@@ -16,9 +16,8 @@ export type BinaryName =
 
 /** paths.sh is the single place the versions are pinned. */
 function pinned(variable: string): string {
-  // Works from the TypeScript source (ts-jest) and from the transpiled copy (see load-harness.js), which records
-  // the source directory in PODFENCE_CLUSTER_SRC.
-  const srcDir = process.env.PODFENCE_CLUSTER_SRC ?? dirname(fileURLToPath(import.meta.url));
+  // From the checkout, not next to this file: it may run from a transpiled copy (see load-harness.js).
+  const srcDir = join(repoRoot(), 'test', 'cluster');
   const text = readFileSync(join(srcDir, 'paths.sh'), 'utf8');
   const m = new RegExp(`^${variable}=(\\S+)`, 'm').exec(text);
   if (!m?.[1]) throw new Error(`${variable} not found in ${srcDir}/paths.sh`);

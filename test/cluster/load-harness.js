@@ -38,7 +38,7 @@ export async function loadClusterModule(name = 'harness') {
     transpileAll();
     transpiled = true;
   }
-  // binaries.ts reads paths.sh next to its source, not next to the copy.
-  process.env.PODFENCE_CLUSTER_SRC = srcDir;
+  // The copies find the checkout (paths.sh, scripts) through this, not from their own location.
+  process.env.PODFENCE_REPO_ROOT = join(srcDir, '..', '..');
   return import(pathToFileURL(join(outDir, `${name}.js`)).href);
 }

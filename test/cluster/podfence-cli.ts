@@ -1,15 +1,14 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+import { join } from 'node:path';
+import { repoRoot } from './repo-root.js';
 
 /**
  * Path of `dist/src/cli.js` for tests that run podfence as a process. scripts/setup.sh builds dist/; this rebuilds it
  * when a file under src/ is newer (a developer running one test file after an edit).
  */
 export function ensurePodfenceCli(log: (m: string) => void = () => undefined): string {
+  const REPO_ROOT = repoRoot();
   const cli = join(REPO_ROOT, 'dist', 'src', 'cli.js');
   const newest = (dir: string): number =>
     readdirSync(dir, { withFileTypes: true }).reduce((m, e) => {

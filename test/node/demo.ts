@@ -1,13 +1,21 @@
-// The demo (`npm run demo`): the whole stack, one example profile, a labelled namespace, the probe in a sandboxed
-// pod and the same pod in a namespace without the label, and a side-by-side table in plain words.
+// The demo (`npm run demo`): a cluster with a real node, podfence installed with `helm install` of the chart (as
+// a user installs it), the README's example profile, a labelled namespace, the probe in a sandboxed pod and the same
+// pod in a namespace without the label, a side-by-side table in plain words, and which of the chart's admission
+// objects admitted the pod. It fails (non-zero exit) when the table does not show the escapes blocked in the
+// sandboxed pod and working in the control pod.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import {
+  AdmissionregistrationV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  type KubeConfig,
+  type V1Pod,
+} from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
-import { PROFILE_LABEL } from '../../src/common/constants.js';
-import { applyManifestFiles } from '../cluster/manifests.js';
+import { APPLIED_ANNOTATION, PROFILE_LABEL } from '../../src/common/constants.js';
+import { applyManifestFiles, errorText } from '../cluster/manifests.js';
 import { waitFor } from '../cluster/net.js';
-import { logTail } from '../cluster/processes.js';
 import {
   createNamespace,
   createPod,
@@ -39,6 +47,11 @@ interface Row {
   check: string;
   /** How to read a result in plain words. */
   show?: (r: CheckResult) => string;
+  /**
+   * What the demo promises for this row (checked; the demo fails otherwise): 'escape' = BLOCKED in the sandboxed
+   * pod and allowed in the control; 'works' = allowed in both (the sandbox leaves the workload its job).
+   */
+  expect?: 'escape' | 'works';
 }
 
 const verdict = (r: CheckResult) =>
@@ -54,29 +67,37 @@ const capCount = (hex: string) => {
   return c === 0 ? 'none' : `${c} capabilities`;
 };
 
-function rows(serverIP: string, connectOk: number, connectNo: number, bindOk: number): Row[] {
+export function rows(serverIP: string, connectOk: number, connectNo: number, bindOk: number): Row[] {
   return [
     { what: 'runs as user:group', check: 'id', show: (r) => `${r.fields.uid}:${r.fields.gid}` },
     { what: 'no_new_privs', check: 'status', show: (r) => (r.fields.nonewprivs === '1' ? 'on' : 'off') },
     { what: 'seccomp', check: 'status', show: (r) => (r.fields.seccomp === '2' ? 'filter' : 'none') },
     { what: 'effective capabilities', check: 'status', show: (r) => capCount(r.fields.capeff ?? '') },
-    { what: 'create a user namespace (unshare)', check: 'unshare' },
+    { what: 'create a user namespace (unshare)', check: 'unshare', expect: 'escape' },
     {
       what: 'call mount(2)',
       check: 'mount',
       show: (r) => (r.errno === 'ENOENT' ? 'allowed (reaches the kernel)' : verdict(r)),
     },
-    { what: 'read /data/secret.txt (outside the profile)', check: 'read:/data/secret.txt' },
+    { what: 'read /data/secret.txt (outside the profile)', check: 'read:/data/secret.txt', expect: 'escape' },
     { what: 'read /etc/motd', check: 'read:/etc/motd' },
-    { what: 'write /etc/podfence-demo', check: 'write:/etc/podfence-demo' },
-    { what: 'write /tmp/podfence-demo', check: 'write:/tmp/podfence-demo' },
-    { what: 'run /opt/tool/busybox (outside the profile)', check: 'exec:/opt/tool/busybox' },
+    { what: 'write /etc/podfence-demo', check: 'write:/etc/podfence-demo', expect: 'escape' },
+    { what: 'write /tmp/podfence-demo', check: 'write:/tmp/podfence-demo', expect: 'works' },
+    { what: 'run /opt/tool/busybox (outside the profile)', check: 'exec:/opt/tool/busybox', expect: 'escape' },
     { what: 'run /bin/busybox', check: 'exec:/bin/busybox' },
-    { what: `connect to another pod, port ${connectOk}`, check: `connect:${serverIP}:${connectOk}` },
-    { what: `connect to another pod, port ${connectNo}`, check: `connect:${serverIP}:${connectNo}` },
-    { what: `listen on port ${bindOk}`, check: `bind:${bindOk}` },
-    { what: 'listen on port 9090', check: 'bind:9090' },
-    { what: 'listen on port 80', check: 'bind:80' },
+    {
+      what: `connect to another pod, port ${connectOk}`,
+      check: `connect:${serverIP}:${connectOk}`,
+      expect: 'works',
+    },
+    {
+      what: `connect to another pod, port ${connectNo}`,
+      check: `connect:${serverIP}:${connectNo}`,
+      expect: 'escape',
+    },
+    { what: `listen on port ${bindOk}`, check: `bind:${bindOk}`, expect: 'works' },
+    { what: 'listen on port 9090', check: 'bind:9090', expect: 'escape' },
+    { what: 'listen on port 80', check: 'bind:80', expect: 'escape' },
   ];
 }
 
@@ -110,6 +131,90 @@ export function table(
   return [fmt(head), fmt(widths.map((w) => '-'.repeat(w))), ...body.map(fmt)].join('\n');
 }
 
+/** Rows whose result breaks the demo's promise (`expect`), in plain words; empty when all hold (pure). */
+export function broken(
+  rowsIn: Row[],
+  sandboxed: Record<string, CheckResult>,
+  control: Record<string, CheckResult>,
+): string[] {
+  const out: string[] = [];
+  for (const r of rowsIn) {
+    if (!r.expect) continue;
+    const [sb, ctl] = [sandboxed[r.check], control[r.check]];
+    const want = r.expect === 'escape' ? ['denied', 'ok'] : ['ok', 'ok'];
+    if (sb?.result !== want[0] || ctl?.result !== want[1]) {
+      out.push(
+        `${r.what}: sandboxed ${sb ? verdict(sb) : '(no answer)'}, control ${ctl ? verdict(ctl) : '(no answer)'}` +
+          ` (expected ${r.expect === 'escape' ? 'BLOCKED vs allowed' : 'allowed in both'})`,
+      );
+    }
+  }
+  const [id, st] = [sandboxed.id, sandboxed.status];
+  if (!id || id.fields.uid === '0') out.push(`sandboxed pod runs as uid ${id?.fields.uid ?? '?'} (expected non-root)`);
+  if (st?.fields.seccomp !== '2') out.push('sandboxed pod has no seccomp filter');
+  if (control.id?.fields.uid !== '0') out.push(`control pod runs as uid ${control.id?.fields.uid ?? '?'} (expected 0)`);
+  return out;
+}
+
+/** Logs of the in-cluster controller (for an error message). */
+async function controllerLog(kc: KubeConfig, stack: Stack): Promise<string> {
+  const ns = stack.release?.namespace;
+  if (!ns) return '';
+  const core = kc.makeApiClient(CoreV1Api);
+  const pods = await core.listNamespacedPod({ namespace: ns, labelSelector: 'app.kubernetes.io/component=controller' });
+  const logs = await Promise.all(
+    pods.items.map(async (p) =>
+      core
+        .readNamespacedPodLog({ namespace: ns, name: p.metadata!.name!, tailLines: 20 })
+        .then((l) => `--- ${p.metadata!.name}\n${l}`)
+        .catch((e: unknown) => `--- ${p.metadata!.name}: ${(e as Error).message}`),
+    ),
+  );
+  return logs.join('\n');
+}
+
+/**
+ * Which of the chart's admission objects admitted the pod: the MutatingWebhookConfiguration that sandboxed it (its
+ * `podfence.dev/applied` annotation), and the ValidatingAdmissionPolicy that guards it, shown live by asking the
+ * apiserver (server-side dry run) to strip the sandbox's annotation from the pod.
+ */
+async function admissionReport(kc: KubeConfig, stack: Stack, pod: V1Pod): Promise<{ text: string; ok: boolean }> {
+  const adm = kc.makeApiClient(AdmissionregistrationV1Api);
+  const sel = `app.kubernetes.io/instance=${stack.release?.name ?? 'podfence'}`;
+  const mwcs = (await adm.listMutatingWebhookConfiguration({ labelSelector: sel })).items;
+  const vaps = (await adm.listValidatingAdmissionPolicy({ labelSelector: sel })).items;
+  const bindings = (await adm.listValidatingAdmissionPolicyBinding({ labelSelector: sel })).items;
+  const applied = pod.metadata?.annotations?.[APPLIED_ANNOTATION];
+  const ns = pod.metadata!.namespace!;
+  const name = pod.metadata!.name!;
+  const refusal = await kc
+    .makeApiClient(CoreV1Api)
+    .patchNamespacedPod({
+      namespace: ns,
+      name,
+      dryRun: 'All',
+      body: [{ op: 'remove', path: `/metadata/annotations/${APPLIED_ANNOTATION.replace('/', '~1')}` }],
+    })
+    .then(
+      () => undefined,
+      (err: unknown) => errorText(err),
+    );
+  const vapNames = vaps.map((v) => v.metadata!.name!);
+  const refusedByPolicy = !!refusal && vapNames.some((n) => refusal.includes(n));
+  const lines = [
+    `How pod ${ns}/${name} was admitted (podfence installed by helm release ${stack.release?.name ?? '?'}` +
+      ` in namespace ${stack.release?.namespace ?? '?'}):`,
+    `  MutatingWebhookConfiguration ${mwcs.map((m) => m.metadata!.name).join(', ') || '(none!)'}` +
+      ` (webhooks ${mwcs.flatMap((m) => (m.webhooks ?? []).map((w) => w.name)).join(', ')})` +
+      ` sandboxed it: ${APPLIED_ANNOTATION}=${applied ?? '(missing!)'}`,
+    `  ValidatingAdmissionPolicy ${vapNames.join(', ') || '(none!)'}` +
+      ` (binding ${bindings.map((b) => b.metadata!.name).join(', ') || 'none!'}) admitted it, and guards it:` +
+      ` stripping ${APPLIED_ANNOTATION} from the pod (dry run) is ${refusal ? 'refused' : 'ALLOWED (!)'}` +
+      (refusal ? `:\n    ${refusal.split('\n')[0]}` : ''),
+  ];
+  return { text: lines.join('\n'), ok: mwcs.length > 0 && !!applied && refusedByPolicy };
+}
+
 async function waitProfileReady(kc: KubeConfig, name: string, stack: Stack): Promise<void> {
   const api = kc.makeApiClient(CustomObjectsApi);
   try {
@@ -127,14 +232,15 @@ async function waitProfileReady(kc: KubeConfig, name: string, stack: Stack): Pro
       `profile ${name} is Ready`,
     );
   } catch (err) {
-    const logs = stack.logs();
-    throw new Error(`${(err as Error).message}\ncontroller log:\n${logTail(logs['podfence-controller'] ?? '', 20)}`);
+    throw new Error(`${(err as Error).message}\ncontroller log:\n${await controllerLog(kc, stack).catch(() => '')}`);
   }
 }
 
-export async function runDemo(opts: { keep: boolean; log: (m: string) => void }): Promise<void> {
+/** Runs the demo; resolves to false when the table or the admission report breaks the demo's promise. */
+export async function runDemo(opts: { keep: boolean; log: (m: string) => void }): Promise<boolean> {
   const { log } = opts;
-  const stack = await startStack({ detach: opts.keep, log });
+  const stack = await startStack({ detach: opts.keep, log, install: 'chart' });
+  let ok = false;
   const kc = stack.cluster.kubeConfig;
   try {
     const file = demoProfileFile();
@@ -172,6 +278,16 @@ export async function runDemo(opts: { keep: boolean; log: (m: string) => void })
     process.stdout.write(
       `The sandboxed pod's command, as the webhook rewrote it:\n  ${(admitted.spec?.containers[0]?.command ?? []).join(' ')}\n\n`,
     );
+    const admission = await admissionReport(kc, stack, admitted);
+    process.stdout.write(`${admission.text}\n\n`);
+    const problems = broken(rs, sb!, ctl!);
+    if (!admission.ok) problems.push("the pod was not admitted through the chart's webhook and policy (see above)");
+    ok = problems.length === 0;
+    process.stdout.write(
+      ok
+        ? 'RESULT: ok: every escape above is BLOCKED in the sandboxed pod and allowed in the control pod.\n'
+        : `RESULT: FAILED: the demo's promise does not hold:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`,
+    );
     if (opts.keep) {
       process.stdout.write(
         'The cluster keeps running. Try:\n' +
@@ -188,4 +304,5 @@ export async function runDemo(opts: { keep: boolean; log: (m: string) => void })
       await stack.stop();
     }
   }
+  return ok;
 }

@@ -1,7 +1,8 @@
 // Runs the node/stack TypeScript from plain Node (scripts/demo.sh and the stack CLI run outside ts-jest, and Node
-// 20 cannot run TypeScript): transpiles test/node, test/cluster and src/common, one file at a time and without
-// type checking (`npm run typecheck` does that), into node_modules/.cache/podfence-node/ with the same relative
-// layout, and imports from there.
+// 20 cannot run TypeScript): transpiles test/node, test/cluster, test/chart (its helpers, not its tests) and
+// src/common, one file at a time and without type checking (`npm run typecheck` does that), into
+// node_modules/.cache/podfence-node/ with the same relative layout, and imports from there. The copies find the
+// checkout through PODFENCE_REPO_ROOT (test/cluster/repo-root.ts), never from their own location.
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -9,7 +10,7 @@ import ts from 'typescript';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const outRoot = join(repo, 'node_modules', '.cache', 'podfence-node');
-const dirs = ['test/node', 'test/cluster', 'src/common'];
+const dirs = ['test/node', 'test/cluster', 'test/chart', 'src/common'];
 
 function transpileAll() {
   mkdirSync(outRoot, { recursive: true });
@@ -31,8 +32,6 @@ function transpileAll() {
 /** Imports test/node/<name>.ts from its transpiled copy. */
 export async function loadNodeModule(name) {
   transpileAll();
-  // binaries.ts and node.ts read files next to their sources (paths.sh, cleanup.sh), not next to the copies.
-  process.env.PODFENCE_CLUSTER_SRC = join(repo, 'test', 'cluster');
-  process.env.PODFENCE_NODE_SRC = join(repo, 'test', 'node');
+  process.env.PODFENCE_REPO_ROOT = repo;
   return import(pathToFileURL(join(outRoot, 'test', 'node', `${name}.js`)).href);
 }

@@ -5,12 +5,12 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync, copyFileSync, truncateSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { binary } from '../cluster/binaries.js';
 import { waitFor } from '../cluster/net.js';
+import { repoRoot as findRepoRootOfCheckout } from '../cluster/repo-root.js';
 import { logTail, startProcess, type ManagedProcess } from '../cluster/processes.js';
 import {
   cniConflist,
@@ -25,8 +25,9 @@ import {
 } from './config.js';
 
 const run = promisify(execFile);
-const here = process.env.PODFENCE_NODE_SRC ?? dirname(fileURLToPath(import.meta.url));
-const repoRoot = join(here, '..', '..');
+// cleanup.sh and the image scripts are read from the checkout, not next to this file (it may run transpiled).
+const repoRoot = findRepoRootOfCheckout();
+const here = join(repoRoot, 'test', 'node');
 
 export const PAUSE_IMAGE = 'localhost/podfence/pause:dev';
 

@@ -1,5 +1,6 @@
 // The stack from the command line (scripts/demo.sh calls it):
-//   node test/node/stack-cli.js demo [--keep]   cluster + node + podfence, a sandboxed pod beside a control pod
+//   node test/node/stack-cli.js demo [--keep]   cluster + node + podfence (helm install of the chart), a sandboxed
+//                                               pod beside a control pod; exit 1 when the table does not hold
 //   node test/node/stack-cli.js up [--no-podfence]  the same stack without the pods, left running; prints KUBECONFIG
 //   node test/node/stack-cli.js down            stops whatever a previous `demo --keep` / `up` (or a killed run) left
 import { loadNodeModule } from './load.js';
@@ -12,7 +13,8 @@ try {
   if (cmd === 'demo') {
     const { runDemo } = await loadNodeModule('demo');
     const keep = rest.includes('--keep');
-    await runDemo({ keep, log });
+    // false: the table or the admission report does not show what the demo promises (printed as RESULT: FAILED).
+    if (!(await runDemo({ keep, log }))) process.exit(1);
   } else if (cmd === 'up') {
     const { startStack } = await loadNodeModule('stack');
     const stack = await startStack({ detach: true, log, podfence: !rest.includes('--no-podfence') });

@@ -1,25 +1,35 @@
 // The whole thing, started with one call and stopped with one call: a control plane with controllers
-// (test/cluster/harness.ts), a real node (node.ts), podfence's CRDs, and the podfence controller, webhook and node
-// agent as host processes pointed at that cluster. Used by the e2e suite (test/e2e) and by the demo
-// (scripts/demo.sh through stack-cli.ts). Everything lives under one directory (default /var/lib/podfence-stack):
+// (test/cluster/harness.ts), a real node (node.ts), and podfence, either installed the way users install it
+// (install: 'chart': `helm install` of charts/podfence, podfence running in pods; the demo) or as host processes
+// pointed at that cluster with its CRDs applied (install: 'processes'; the e2e suite, which needs to see and
+// restart them). Used by the e2e suite (test/e2e) and by the demo (scripts/demo.sh through stack-cli.js). Everything lives under one directory (default /var/lib/podfence-stack):
 // the cluster's certificates, data and logs, podfence's logs and pid files, and state.json for `down`.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startCluster, type TestCluster } from '../cluster/harness.js';
 import { applyManifestFiles, waitForCRDsEstablished } from '../cluster/manifests.js';
 import { freePort, waitFor } from '../cluster/net.js';
 import { ensurePodfenceCli } from '../cluster/podfence-cli.js';
 import { logTail, startProcess, type ManagedProcess } from '../cluster/processes.js';
+import { repoRoot } from '../cluster/repo-root.js';
 import { DEFAULT_LAYOUT, type NodeLayout } from './config.js';
 import { cleanupNode, startNode, type TestNode } from './node.js';
+import {
+  buildOperatorImage,
+  bypassProxyFor,
+  CHART_NAMESPACE,
+  CHART_RELEASE,
+  chartClusterOptions,
+  helmInstall,
+  installOperatorImage,
+  waitPodfencePodsReady,
+} from './stack-chart.js';
 import { registerWebhook, startWebhook, type WebhookHandle } from './webhook.js';
 
 const run = promisify(execFile);
-const here = process.env.PODFENCE_NODE_SRC ?? dirname(fileURLToPath(import.meta.url));
-export const REPO_ROOT = join(here, '..', '..');
+export const REPO_ROOT = repoRoot();
 export const DEFAULT_STACK_DIR = process.env.PODFENCE_STACK_DIR ?? '/var/lib/podfence-stack';
 
 export interface StackOptions {
@@ -29,6 +39,11 @@ export interface StackOptions {
   detach?: boolean;
   /** Start podfence's controller and node agent (default true; false gives a bare cluster + node + CRDs). */
   podfence?: boolean;
+  /**
+   * How podfence runs: 'processes' (default): controller, node agent and webhook as host processes, CRDs applied
+   * from crds/; 'chart': `helm install` of charts/podfence with images built from this checkout, as a user does.
+   */
+  install?: 'processes' | 'chart';
   /** Start the webhook and register it (default true when podfence is started). */
   webhook?: boolean;
   /** Plain-HTTP loopback registries containerd may pull from (e.g. the e2e's `127.0.0.1:PORT`). */
@@ -43,8 +58,10 @@ export interface Stack {
   kubeconfigPath: string;
   kubectl: string;
   webhook?: WebhookHandle;
-  /** podfence's host processes by name (controller, node-agent, webhook). */
+  /** podfence's host processes by name (controller, node-agent, webhook); none with install: 'chart'. */
   podfence: Record<string, ManagedProcess>;
+  /** With install: 'chart': the Helm release and its namespace. */
+  release?: { name: string; namespace: string };
   /** Every log file, by component. */
   logs(): Record<string, string>;
   stop(): Promise<void>;
@@ -117,17 +134,20 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   mkdirSync(podfenceLogDir, { recursive: true });
 
   const withPodfence = opts.podfence !== false;
+  const viaChart = withPodfence && opts.install === 'chart';
+  // With the chart, podfence's own binary comes in the operator image (built below, while the node starts).
   const [cli, initBinary] = withPodfence
-    ? await Promise.all([ensurePodfenceBuilt(step), ensureInitHelper(step)])
+    ? await Promise.all([viaChart ? '' : ensurePodfenceBuilt(step), ensureInitHelper(step)])
     : ['', ''];
 
   step('starting the control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler)');
+  if (viaChart) bypassProxyFor(layout);
   const cluster = await startCluster({
     withControllers: true,
     dir: clusterDir,
     detach: opts.detach,
     // `kubectl logs` goes apiserver -> kubelet: by IP, the node's name is not in DNS.
-    apiserverArgs: ['--kubelet-preferred-address-types=InternalIP'],
+    ...(viaChart ? chartClusterOptions() : { apiserverArgs: ['--kubelet-preferred-address-types=InternalIP'] }),
   });
   const state: StackState = {
     kubeconfigPath: cluster.kubeconfigPath,
@@ -147,15 +167,42 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     else await cleanupNode(layout);
     await cluster.stop();
   };
+  const finish = (c: TestCluster, n: TestNode, release?: Stack['release']): Stack => ({
+    dir,
+    cluster: c,
+    node: n,
+    kubeconfigPath: c.kubeconfigPath,
+    kubectl: join(c.binDir, 'kubectl'),
+    webhook,
+    podfence,
+    release,
+    logs: () => ({
+      ...c.logs(),
+      ...n.logs(),
+      ...Object.fromEntries(Object.entries(podfence).map(([k, p]) => [`podfence-${k}`, p.logPath])),
+    }),
+    stop,
+  });
 
   try {
-    step('starting the node (containerd, images, kubelet)');
+    step(`starting the node (containerd, images, kubelet)${viaChart ? '; building the operator image' : ''}`);
+    const operatorImage = viaChart ? buildOperatorImage() : undefined;
+    operatorImage?.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
     node = await startNode(cluster, {
       layout,
       detach: opts.detach,
       insecureRegistries: opts.insecureRegistries,
       log: (m) => step(`node: ${m}`),
     });
+
+    if (viaChart) {
+      await installOperatorImage(node, await operatorImage);
+      step(`helm install ${CHART_RELEASE} charts/podfence -n ${CHART_NAMESPACE} --create-namespace --wait`);
+      helmInstall({ kubeconfigPath: cluster.kubeconfigPath, node, apiserverUrl: cluster.apiserverUrl });
+      const pods = await waitPodfencePodsReady(cluster.kubeConfig);
+      step(`podfence is running in pods: ${pods.map(([c]) => c).join(', ')}`);
+      return finish(cluster, node, { name: CHART_RELEASE, namespace: CHART_NAMESPACE });
+    }
 
     step('installing the CRDs');
     const applied = await applyManifestFiles(cluster.kubeConfig, crdFiles());
@@ -211,23 +258,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       }
     }
     step(withPodfence ? 'podfence is running' : 'cluster and node are running (podfence not started)');
-
-    const kubectl = join(cluster.binDir, 'kubectl');
-    return {
-      dir,
-      cluster,
-      node,
-      kubeconfigPath: cluster.kubeconfigPath,
-      kubectl,
-      webhook,
-      podfence,
-      logs: () => ({
-        ...cluster.logs(),
-        ...node!.logs(),
-        ...Object.fromEntries(Object.entries(podfence).map(([k, p]) => [`podfence-${k}`, p.logPath])),
-      }),
-      stop,
-    };
+    return finish(cluster, node);
   } catch (err) {
     await stop().catch(() => undefined);
     throw err;
