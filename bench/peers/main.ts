@@ -177,7 +177,8 @@ async function main(): Promise<void> {
     const load0 = loadavg()[0]!;
     for (const { round, item: p } of interleave(peers, rounds)) {
       for (const m of modes) {
-        const before = cpuTicks(p.pid);
+        const pid = p.pid();
+        const before = cpuTicks(pid);
         const r = await autocannon({
           url: p.url,
           method: 'POST',
@@ -187,7 +188,12 @@ async function main(): Promise<void> {
           duration: seconds,
           ...(m.overallRate ? { overallRate: m.overallRate } : {}),
         });
-        const cpuMs = cpuMsPerRequest(before, cpuTicks(p.pid), r.requests.total);
+        let cpuMs = NaN; // NaN when the process went away during the run (Pepr's dev mode restarting its module)
+        try {
+          if (pid === p.pid()) cpuMs = cpuMsPerRequest(before, cpuTicks(pid), r.requests.total);
+        } catch {
+          progress(`${p.name}: its process went away during the run; its CPU time is not counted`);
+        }
         direct.push({
           peer: p.name,
           round,
@@ -247,7 +253,7 @@ async function main(): Promise<void> {
         const rs = runs.filter((d) => d.mode === m.label);
         return `${fmt(median(rs.map((d) => d.reqPerSec)))}, ${fmt(median(rs.map((d) => d.p50)))}/${fmt(median(rs.map((d) => d.p99)))}`;
       });
-      const cpu = median(runs.filter((d) => d.mode === 'unthrottled').map((d) => d.cpuMs));
+      const cpu = median(runs.filter((d) => d.mode === 'unthrottled' && Number.isFinite(d.cpuMs)).map((d) => d.cpuMs));
       cpuOf[p.name] = cpu;
       out.push(
         `| ${p.name} | ${cells.join(' | ')} | ${cpu.toFixed(3)} | ${(1000 / cpu).toFixed(0)} | ${runs.reduce((a, d) => a + d.bad, 0)} |`,

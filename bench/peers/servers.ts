@@ -35,8 +35,8 @@ export interface Peer {
   namespace: string;
   /** URL for the direct AdmissionReview POSTs (the same one the apiserver calls). */
   url: string;
-  /** The process whose CPU time is measured (the one listening). */
-  pid: number;
+  /** The process whose CPU time is measured (the one listening; Pepr's dev mode may restart its module process). */
+  pid(): number;
 }
 
 export interface Running {
@@ -84,7 +84,7 @@ async function waitListening(proc: ManagedProcess, port: number, what: string, t
 }
 
 /** A serving certificate for 127.0.0.1/localhost from a fresh CA: {dir with tls.crt/tls.key, caBundle}. */
-async function servingCert(dir: string) {
+export async function servingCert(dir: string) {
   const ca = await createCA('bench-peer-ca', 1);
   const leaf = await issueServingCert(ca, {
     commonName: 'bench-peer',
@@ -156,7 +156,7 @@ export async function startPodfence(ctx: Ctx, withVap: boolean): Promise<Running
       JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [policy, binding] }),
     );
   }
-  const peers = [{ name: 'podfence', namespace: nsOf('podfence'), url, pid: proc.pid }];
+  const peers = [{ name: 'podfence', namespace: nsOf('podfence'), url, pid: () => proc.pid }];
   return { peers, stop: () => proc.stop() };
 }
 
@@ -215,7 +215,10 @@ export async function startGatekeeper(ctx: Ctx): Promise<Running> {
     ['apply', '-f', '-'],
     JSON.stringify(webhookConfiguration('gatekeeper', url, certs.caBundle, ['gatekeeper'])),
   );
-  return { peers: [{ name: 'gatekeeper', namespace: nsOf('gatekeeper'), url, pid }], stop: () => proc.stop() };
+  return {
+    peers: [{ name: 'gatekeeper', namespace: nsOf('gatekeeper'), url, pid: () => pid }],
+    stop: () => proc.stop(),
+  };
 }
 
 // --- Kyverno ----------------------------------------------------------------------------------------------------------
@@ -302,8 +305,8 @@ export async function startKyverno(ctx: Ctx): Promise<Running> {
   const mpolUrl = await urlFor('/mpol/');
   return {
     peers: [
-      { name: 'kyverno-cpol', namespace: nsOf('kyverno-cpol'), url: cpolUrl, pid },
-      { name: 'kyverno-mpol', namespace: nsOf('kyverno-mpol'), url: mpolUrl, pid },
+      { name: 'kyverno-cpol', namespace: nsOf('kyverno-cpol'), url: cpolUrl, pid: () => pid },
+      { name: 'kyverno-mpol', namespace: nsOf('kyverno-mpol'), url: mpolUrl, pid: () => pid },
     ],
     stop: () => proc.stop(),
   };
@@ -344,7 +347,12 @@ export async function startPepr(ctx: Ctx): Promise<Running> {
     },
     mod,
   );
-  const pid = await waitListening(proc, 3000, 'pepr', 300_000);
+  await waitListening(proc, 3000, 'pepr', 300_000);
+  const pid = () => {
+    const p = pidListeningOn(3000);
+    if (p === undefined) throw new Error(`Pepr's module process is gone:\n${logTail(proc.logPath)}`);
+    return p;
+  };
   // Its webhook matches every namespace but kube-system and pepr-system (the capability filters in-process):
   // narrow it to its own namespace so it is not in the path of the others.
   let url = '';

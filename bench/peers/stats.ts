@@ -101,3 +101,43 @@ export function scaleLastLine(r: ScaleResult): string {
     `admission p99 ${r.admissionP99Ms.toFixed(1)} ms`
   );
 }
+
+/** Cumulative buckets of one Prometheus histogram (summed over label sets) from the text exposition format. */
+export function parseHistogram(text: string, name: string): { le: number; count: number }[] {
+  const byLe = new Map<number, number>();
+  const re = new RegExp(`^${name}_bucket\\{([^}]*)\\}\\s+([0-9.eE+-]+)`, 'gm');
+  for (const m of text.matchAll(re)) {
+    const le = /(?:^|,)le="([^"]+)"/.exec(m[1]!)?.[1];
+    if (le === undefined) continue;
+    const bound = le === '+Inf' ? Infinity : Number(le);
+    byLe.set(bound, (byLe.get(bound) ?? 0) + Number(m[2]));
+  }
+  return [...byLe].map(([le, count]) => ({ le, count })).sort((a, b) => a.le - b.le);
+}
+
+/** Quantile q (0..1) of cumulative buckets, interpolated linearly within a bucket (as PromQL histogram_quantile). */
+export function histogramQuantile(buckets: readonly { le: number; count: number }[], q: number): number {
+  const total = buckets.at(-1)?.count ?? 0;
+  if (total === 0) return NaN;
+  const rank = q * total;
+  let prevLe = 0;
+  let prevCount = 0;
+  for (const b of buckets) {
+    if (b.count >= rank) {
+      if (b.le === Infinity) return prevLe; // beyond the largest finite bound: the best we can say
+      return prevLe + ((b.le - prevLe) * (rank - prevCount)) / Math.max(1, b.count - prevCount);
+    }
+    prevLe = b.le;
+    prevCount = b.count;
+  }
+  return prevLe;
+}
+
+/** Subtracts an earlier scrape's buckets (the histogram over an interval). */
+export function bucketDelta(
+  after: readonly { le: number; count: number }[],
+  before: readonly { le: number; count: number }[],
+): { le: number; count: number }[] {
+  const b = new Map(before.map((x) => [x.le, x.count]));
+  return after.map((x) => ({ le: x.le, count: x.count - (b.get(x.le) ?? 0) }));
+}

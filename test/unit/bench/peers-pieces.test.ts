@@ -7,6 +7,9 @@ import {
   cpuMsPerRequest,
   cpuTicksFromStat,
   peersLastLine,
+  histogramQuantile,
+  parseHistogram,
+  bucketDelta,
   percentile,
   rssBytesFromStatus,
   scaleLastLine,
@@ -183,5 +186,34 @@ describe('review and procfs parsing', () => {
     expect(listeningInodes(tcp, 9443)).toEqual(['111']); // 0x24E3; the established one is not a listener
     expect(listeningInodes(tcp, 3000)).toEqual(['333']);
     expect(listeningInodes(tcp, 80)).toEqual([]);
+  });
+});
+
+describe('histograms', () => {
+  const text = [
+    '# HELP x_seconds latency',
+    'x_seconds_bucket{webhook="/mutate",le="0.001"} 50',
+    'x_seconds_bucket{webhook="/mutate",le="0.005"} 90',
+    'x_seconds_bucket{webhook="/mutate",le="0.01"} 100',
+    'x_seconds_bucket{webhook="/mutate",le="+Inf"} 100',
+    'x_seconds_bucket{webhook="/other",le="0.001"} 0',
+    'x_seconds_bucket{webhook="/other",le="+Inf"} 0',
+    'x_seconds_sum{webhook="/mutate"} 0.2',
+    'y_seconds_bucket{le="0.001"} 999',
+  ].join('\n');
+  test('buckets are parsed and summed over label sets; quantiles interpolate within a bucket', () => {
+    const b = parseHistogram(text, 'x_seconds');
+    expect(b).toEqual([
+      { le: 0.001, count: 50 },
+      { le: 0.005, count: 90 },
+      { le: 0.01, count: 100 },
+      { le: Infinity, count: 100 },
+    ]);
+    expect(histogramQuantile(b, 0.5)).toBeCloseTo(0.001);
+    expect(histogramQuantile(b, 0.7)).toBeCloseTo(0.003); // 20 of the 40 in (1 ms, 5 ms]
+    expect(histogramQuantile(b, 0.99)).toBeCloseTo(0.0095);
+    expect(histogramQuantile([], 0.5)).toBeNaN();
+    const later = b.map((x) => ({ ...x, count: x.count + 10 }));
+    expect(bucketDelta(later, b).map((x) => x.count)).toEqual([10, 10, 10, 10]);
   });
 });
