@@ -4,6 +4,7 @@ import { loadKubeConfig } from '../common/kube.js';
 import { createLogger } from '../common/log.js';
 import { createOpsServer } from '../common/ops-server.js';
 import { NodeAgent } from '../node-agent/agent.js';
+import { CsiPlugin } from '../node-agent/csi/plugin.js';
 import { nonNegativeFlag, numericFlags, portFlag, positiveFlag } from './flags.js';
 
 interface NodeAgentFlags {
@@ -14,6 +15,8 @@ interface NodeAgentFlags {
   opsPort: string;
   retireGraceSeconds: string;
   resyncSeconds: string;
+  csi: boolean;
+  csiHelper?: string;
 }
 
 /** `podfence node-agent`: one per node (DaemonSet); writes profile files and the node's SandboxNodeReport. */
@@ -36,6 +39,8 @@ export function register(program: Command): void {
     .option('--ops-port <port>', 'port for /healthz, /readyz, /metrics', '8081')
     .option('--retire-grace-seconds <s>', 'an unneeded file is unreported this long before it is deleted', '30')
     .option('--resync-seconds <s>', 'compare the directory with the desired state at least this often', '60')
+    .option('--no-csi', 'do not serve the podfence.dev CSI driver (init-container delivery of the wrapper)')
+    .option('--csi-helper <path>', 'the podfence-init the CSI volumes show (default: --init-binary)')
     .action(async (flags: NodeAgentFlags) => {
       if (!flags.nodeName) throw new Error('--node-name (or $NODE_NAME) is required');
       const n = numericFlags(flags, {
@@ -56,6 +61,18 @@ export function register(program: Command): void {
         resyncMs: n.resyncSeconds * 1000,
       });
       ops.addReadinessCheck('agent', () => agent.health());
+      // The CSI driver: pods of this node get the wrapper from it, so the agent is not ready without it.
+      const csi = flags.csi
+        ? new CsiPlugin({
+            nodeName: flags.nodeName,
+            kubeletRoot: flags.kubeletRoot,
+            helperBinary: flags.csiHelper ?? flags.initBinary,
+            log: log.child({ part: 'csi' }),
+            registry: ops.registry,
+          })
+        : undefined;
+      if (csi) ops.addReadinessCheck('csi', () => csi.health());
+      let gcTimer: NodeJS.Timeout | undefined;
       ops.addLivenessCheck('process', () => undefined);
       const port = await ops.listen(n.opsPort);
       log.info({ port }, 'ops server listening');
@@ -64,12 +81,23 @@ export function register(program: Command): void {
         if (stopping) return;
         stopping = true;
         log.info({ signal }, 'shutting down');
+        clearInterval(gcTimer);
+        await csi?.stop();
         await agent.stop();
         await ops.close();
         process.exit(0);
       };
       process.on('SIGTERM', () => void shutdown('SIGTERM'));
       process.on('SIGINT', () => void shutdown('SIGINT'));
+      if (csi) {
+        await csi.start();
+        // Old helper versions go once no volume shows them any more.
+        gcTimer = setInterval(
+          () => void csi.collect().catch((err: unknown) => log.warn({ err: String(err) }, 'helper store GC failed')),
+          n.resyncSeconds * 1000,
+        );
+        gcTimer.unref();
+      }
       await agent.start();
     });
 }

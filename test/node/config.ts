@@ -49,6 +49,10 @@ export function nodePaths(l: NodeLayout) {
     kubeletKubeconfig: join(l.dataDir, 'etc', 'kubelet.kubeconfig'),
     kubeletCA: join(l.dataDir, 'etc', 'ca.crt'),
     podLogsDir: join(l.dataDir, 'pod-logs'),
+    /** The kubelet's plugin watcher directory: the node agent's CSI plugin registers itself with a socket here. */
+    pluginsRegistryDir: join(l.dataDir, 'kubelet', 'plugins_registry'),
+    /** The CSI plugin's own directory (its socket and the root-owned helper store). */
+    csiPluginDir: join(l.dataDir, 'kubelet', 'plugins', 'podfence.dev'),
     /** The directory the node agent writes compiled seccomp profiles into (`<kubelet root>/seccomp/podfence`). */
     seccompDir: join(l.dataDir, 'kubelet', 'seccomp'),
   };

@@ -3,11 +3,21 @@
 // start: cleanup of any leftovers -> configs -> containerd -> images -> kubelet -> Node Ready.
 // stop: kubelet, containerd, then cleanup.sh (containers, mounts, netns, bridge, cgroups, state dirs).
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync, copyFileSync, truncateSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+  copyFileSync,
+  truncateSync,
+} from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, StorageV1Api, type KubeConfig, type V1CSIDriver } from '@kubernetes/client-node';
+import { parse } from 'yaml';
 import { binary } from '../cluster/binaries.js';
 import { waitFor } from '../cluster/net.js';
 import { repoRoot as findRepoRootOfCheckout } from '../cluster/repo-root.js';
@@ -105,6 +115,30 @@ export async function buildImages(): Promise<[string, string][]> {
     .map((l) => l.split(' ') as [string, string]);
 }
 
+/**
+ * The chart's CSIDriver (charts/podfence/templates/csi-driver.yaml, its only source) without the Helm directives,
+ * created or replaced in the cluster.
+ */
+export function csiDriverObject(): V1CSIDriver {
+  const template = readFileSync(join(repoRoot, 'charts', 'podfence', 'templates', 'csi-driver.yaml'), 'utf8');
+  const plain = template
+    .split('\n')
+    .filter((l) => !l.includes('{{') && !/^\s*labels:\s*$/.test(l))
+    .join('\n');
+  return parse(plain) as V1CSIDriver;
+}
+
+export async function ensureCsiDriver(kc: KubeConfig): Promise<void> {
+  const storage = kc.makeApiClient(StorageV1Api);
+  const body = csiDriverObject();
+  try {
+    await storage.deleteCSIDriver({ name: body.metadata!.name! });
+  } catch {
+    // not there
+  }
+  await storage.createCSIDriver({ body });
+}
+
 export async function startNode(cluster: ClusterForNode, opts: NodeOptions = {}): Promise<TestNode> {
   const layout = opts.layout ?? DEFAULT_LAYOUT;
   const p = nodePaths(layout);
@@ -124,6 +158,7 @@ export async function startNode(cluster: ClusterForNode, opts: NodeOptions = {})
     p.kubeletRoot,
     p.podLogsDir,
     p.registryHostsDir,
+    p.pluginsRegistryDir,
     layout.runDir,
   ]) {
     mkdirSync(d, { recursive: true });
@@ -238,6 +273,8 @@ export async function startNode(cluster: ClusterForNode, opts: NodeOptions = {})
       NODE_READY_TIMEOUT_MS,
     );
     log(`node ${layout.nodeName} is Ready`);
+    // The CSIDriver object of the chart, so the node agent's podfence.dev driver serves inline volumes here.
+    await ensureCsiDriver(cluster.kubeConfig);
 
     return {
       name: layout.nodeName,
