@@ -50,6 +50,7 @@ export function register(program: Command): void {
       });
       const log = createLogger('node-agent').child({ node: flags.nodeName });
       const ops = createOpsServer();
+      let csi: CsiPlugin | undefined;
       const agent = new NodeAgent({
         kubeConfig: loadKubeConfig(flags.kubeconfig),
         nodeName: flags.nodeName,
@@ -59,19 +60,23 @@ export function register(program: Command): void {
         registry: ops.registry,
         retireGraceMs: n.retireGraceSeconds * 1000,
         resyncMs: n.resyncSeconds * 1000,
+        csiStatus: flags.csi ? () => csi?.status() : undefined,
       });
       ops.addReadinessCheck('agent', () => agent.health());
       // The CSI driver: pods of this node get the wrapper from it, so the agent is not ready without it.
-      const csi = flags.csi
+      csi = flags.csi
         ? new CsiPlugin({
             nodeName: flags.nodeName,
             kubeletRoot: flags.kubeletRoot,
             helperBinary: flags.csiHelper ?? flags.initBinary,
             log: log.child({ part: 'csi' }),
             registry: ops.registry,
+            // The node label that lets sandboxed pods schedule here follows the driver's readiness.
+            onChange: () => agent.refresh(),
           })
         : undefined;
-      if (csi) ops.addReadinessCheck('csi', () => csi.health());
+      const plugin = csi;
+      if (plugin) ops.addReadinessCheck('csi', () => plugin.health());
       let gcTimer: NodeJS.Timeout | undefined;
       ops.addLivenessCheck('process', () => undefined);
       const port = await ops.listen(n.opsPort);
@@ -89,11 +94,11 @@ export function register(program: Command): void {
       };
       process.on('SIGTERM', () => void shutdown('SIGTERM'));
       process.on('SIGINT', () => void shutdown('SIGINT'));
-      if (csi) {
-        await csi.start();
+      if (plugin) {
+        await plugin.start();
         // Old helper versions go once no volume shows them any more.
         gcTimer = setInterval(
-          () => void csi.collect().catch((err: unknown) => log.warn({ err: String(err) }, 'helper store GC failed')),
+          () => void plugin.collect().catch((err: unknown) => log.warn({ err: String(err) }, 'helper store GC failed')),
           n.resyncSeconds * 1000,
         );
         gcTimer.unref();

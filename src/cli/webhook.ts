@@ -18,6 +18,7 @@ interface WebhookFlags {
   servingIp: string[];
   initImage: string;
   initImagePullPolicy?: string;
+  helperDelivery: string;
   onWeakening: string;
   onUnresolvedEntrypoint: string;
   registryTimeoutMs: string;
@@ -64,6 +65,11 @@ export function register(program: Command): void {
       process.env.PODFENCE_INIT_IMAGE ?? 'localhost/podfence/init:dev',
     )
     .option('--init-image-pull-policy <policy>', 'imagePullPolicy of the init container')
+    .option(
+      '--helper-delivery <mode>',
+      'csi | init: the wrapper as a read-only podfence.dev CSI volume, or copied by an init container',
+      process.env.PODFENCE_HELPER_DELIVERY ?? 'csi',
+    )
     .option('--on-weakening <policy>', 'deny | overwrite: pod settings weaker than the profile', 'deny')
     .option('--on-unresolved-entrypoint <policy>', 'deny | skip-landlock: image entrypoint not readable', 'deny')
     .option('--registry-timeout-ms <ms>', 'bound on resolving one image config', '5000')
@@ -111,6 +117,7 @@ export function register(program: Command): void {
           ] as const),
           initImage: flags.initImage,
           initImagePullPolicy: flags.initImagePullPolicy,
+          helperDelivery: oneOf('helper-delivery', flags.helperDelivery, ['csi', 'init'] as const),
         },
         registry: {
           timeoutMs: n.registryTimeoutMs,

@@ -20,6 +20,11 @@ export const APPLIED_ANNOTATION = 'podfence.dev/applied';
 
 /** Node label set (by the controller) when a node has a given compiled seccomp file: key prefix + hash. */
 export const NODE_SECCOMP_LABEL_PREFIX = 'seccomp.podfence.dev/';
+/** Node label set (by the controller) while the node agent reports its CSI driver ready (wrapper delivery). */
+export const NODE_CSI_READY_LABEL = 'csi.podfence.dev/ready';
+
+/** podfence's CSI driver (served by the node agent): sandboxed pods get the wrapper as its inline volume. */
+export const CSI_DRIVER_NAME = 'podfence.dev';
 
 /** Finalizer that keeps a profile in use by pods from disappearing. */
 export const IN_USE_FINALIZER = 'podfence.dev/in-use';

@@ -1,4 +1,4 @@
-import { NODE_SECCOMP_LABEL_PREFIX } from '../common/constants.js';
+import { NODE_CSI_READY_LABEL, NODE_SECCOMP_LABEL_PREFIX } from '../common/constants.js';
 import type { NodeReportStatus } from '../model/objects.js';
 
 // Node labels `seccomp.podfence.dev/<hash>: "true"`, one per compiled profile version present on the node. The
@@ -6,6 +6,8 @@ import type { NodeReportStatus } from '../model/objects.js';
 // file already is: never `CreateContainerError` for a missing profile (the Security Profiles Operator's #2356).
 // A node whose Landlock ABI is below what a profile's current version needs is not labelled for it either, so
 // such pods stay Pending with a clear reason instead of failing at start.
+// And `csi.podfence.dev/ready: "true"` while the node agent reports its CSI driver ready: with CSI delivery the
+// webhook requires it too, so no sandboxed pod lands where nobody can mount the wrapper.
 
 export interface ProfileRequirement {
   hash: string;
@@ -23,6 +25,7 @@ export function desiredSeccompLabels(
     if (current && current.hash === f.hash && (report?.landlockABI ?? 0) < current.requiredAbi) continue;
     labels.add(NODE_SECCOMP_LABEL_PREFIX + f.hash);
   }
+  if (report?.csi?.ready) labels.add(NODE_CSI_READY_LABEL);
   return labels;
 }
 
@@ -33,7 +36,8 @@ export function seccompLabelPatch(
 ): Record<string, string | null> | undefined {
   const patch: Record<string, string | null> = {};
   for (const [key, value] of Object.entries(current ?? {})) {
-    if (key.startsWith(NODE_SECCOMP_LABEL_PREFIX) && !desired.has(key)) patch[key] = null;
+    const ours = key.startsWith(NODE_SECCOMP_LABEL_PREFIX) || key === NODE_CSI_READY_LABEL;
+    if (ours && !desired.has(key)) patch[key] = null;
     else if (desired.has(key) && value !== 'true') patch[key] = 'true';
   }
   for (const key of desired) if (!(key in (current ?? {}))) patch[key] = 'true';

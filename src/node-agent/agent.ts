@@ -36,6 +36,8 @@ export interface NodeAgentOptions {
   retireGraceMs?: number;
   resyncMs?: number;
   informer?: InformerOverrides;
+  /** The CSI driver's state, reported for the node label that gates scheduling (absent: no CSI driver). */
+  csiStatus?: () => NodeReportStatus['csi'];
 }
 
 const SYNC = 'sync';
@@ -134,6 +136,11 @@ export class NodeAgent {
     await Promise.all([this.profiles.stop(), this.pods.stop()]);
   }
 
+  /** Sync and report again soon (e.g. the CSI driver's readiness changed). */
+  refresh(): void {
+    this.queue.add(SYNC);
+  }
+
   /** One full comparison of disk with the desired state, then the report. */
   async sync(): Promise<{ requeueAfterMs: number } | void> {
     // Removing files on a stale view of the pods could pull a profile from under a starting container.
@@ -177,6 +184,7 @@ export class NodeAgent {
       kernel: this.kernel,
       agentVersion: this.opts.agentVersion ?? PODFENCE_VERSION,
       installed: plan.installed,
+      ...(this.opts.csiStatus ? { csi: this.opts.csiStatus() } : {}),
     });
     this.filesGauge.set(plan.installed.length);
     this.lastSyncError = undefined;

@@ -21,6 +21,14 @@ export const NodeReportStatusSchema = z
       )
       .optional()
       .describe('Compiled seccomp profiles present on the node.'),
+    csi: z
+      .object({
+        ready: z.boolean().describe('The podfence.dev CSI driver serves the wrapper on this node.'),
+        helperVersion: z.string().optional().describe('Content hash of the wrapper new volumes get.'),
+        message: z.string().optional().describe('Why it is not ready.'),
+      })
+      .optional()
+      .describe('The CSI driver that delivers podfence-init (absent: the agent runs without it).'),
     updatedAt: z.string().optional().meta({ format: 'date-time' }).describe('When the agent last reported.'),
   })
   .describe('What the node agent found on its node.');

@@ -24,6 +24,11 @@ export interface WebhookPolicy {
   initImage: string;
   /** imagePullPolicy of the init container. */
   initImagePullPolicy?: string;
+  /**
+   * How the wrapper reaches the pod: `csi`, a read-only inline volume of podfence's CSI driver (the CLI's and the
+   * chart's default), or `init`, an init container copying it into an emptyDir (also when absent here).
+   */
+  helperDelivery?: 'csi' | 'init';
 }
 
 export interface MutationContext {

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
+import { CSI_DRIVER_NAME } from '../../common/constants.js';
 
 /** The CSI driver name: pods' `csi.driver`, the CSIDriver object and the kubelet registration all use it. */
-export const DRIVER_NAME = 'podfence.dev';
+export const DRIVER_NAME = CSI_DRIVER_NAME;
 /** CSI versions the kubelet may speak to us (it requires a 1.x entry). */
 export const SUPPORTED_CSI_VERSIONS = ['1.0.0'];
 /** The file every published volume shows: the Landlock wrapper. */

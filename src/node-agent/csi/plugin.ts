@@ -23,6 +23,15 @@ export interface CsiPluginOptions {
   /** Overrides for tests: another pods dir or store, a fake mounter. */
   paths?: Partial<CsiPaths>;
   mounter?: Mounter;
+  /** Called when readiness may have changed (store installed, registration answered). */
+  onChange?: () => void;
+}
+
+/** What the node report says about the driver. */
+export interface CsiStatus {
+  ready: boolean;
+  helperVersion?: string;
+  message?: string;
 }
 
 type Handler<Req, Res> = grpc.handleUnaryCall<Req, Res>;
@@ -40,6 +49,7 @@ export class CsiPlugin {
   private csiServer: grpc.Server | undefined;
   private regServer: grpc.Server | undefined;
   private storeReady = false;
+  private helperVersion: string | undefined;
   private registration: { registered: boolean; error?: string } | undefined;
   private readonly calls: Counter<'method' | 'code'>;
   private readonly mounted: Gauge;
@@ -81,9 +91,20 @@ export class CsiPlugin {
     return undefined;
   }
 
+  status(): CsiStatus {
+    const problem = this.health();
+    return {
+      ready: !problem,
+      ...(this.helperVersion ? { helperVersion: this.helperVersion } : {}),
+      ...(problem ? { message: problem } : {}),
+    };
+  }
+
   async start(): Promise<void> {
     const { version, removed } = await this.node.installAndCollect(this.o.helperBinary);
     this.storeReady = true;
+    this.helperVersion = version;
+    this.o.onChange?.();
     this.o.log.info({ version, removed, store: this.paths.storeDir }, 'helper store ready');
     const svc = loadServices();
     this.csiServer = new grpc.Server();
@@ -192,6 +213,7 @@ export class CsiPlugin {
           this.registration = { registered: !!req.plugin_registered, error: req.error };
           if (req.plugin_registered) this.o.log.info('registered with the kubelet');
           else this.o.log.error({ err: req.error }, 'the kubelet refused the registration');
+          this.o.onChange?.();
           return {};
         },
       ),

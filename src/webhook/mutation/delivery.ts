@@ -1,10 +1,11 @@
 import type { V1Container, V1PodSpec, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
-import { INIT_CONTAINER_NAME, INIT_DIR, INIT_VOLUME_NAME } from '../../common/constants.js';
+import { CSI_DRIVER_NAME, INIT_CONTAINER_NAME, INIT_DIR, INIT_VOLUME_NAME } from '../../common/constants.js';
 import { INIT_INSTALL_COMMAND, INIT_VOLUME_SIZE } from '../names.js';
 import type { ProfileInfo, WebhookPolicy } from '../types.js';
 
-// Step: how the wrapper binary reaches the pod: an emptyDir at /podfence filled by an init container, mounted
-// read-only into every wrapped container. Also podfence's own pieces of an earlier mutation, recognised here
+// Step: how the wrapper binary reaches the pod: a read-only inline volume of podfence's CSI driver (csi mode: the
+// node agent bind-mounts a root-owned copy, nothing in the pod can write it, no init container), or an emptyDir at
+// /podfence filled by an init container (init mode); either is mounted read-only into every wrapped container. Also podfence's own pieces of an earlier mutation, recognised here
 // and taken off first so that the mutation rebuilds them (which keeps re-invocation a no-op), and the names
 // a pod may not take from podfence.
 
@@ -14,7 +15,16 @@ export function isDeliveryInit(c: V1Container): boolean {
 }
 
 export function isDeliveryVolume(v: V1Volume): boolean {
-  return v.name === INIT_VOLUME_NAME && !!v.emptyDir;
+  if (v.name !== INIT_VOLUME_NAME) return false;
+  if (v.emptyDir) return true;
+  // Exactly ours: a pod's own csi volume under this name (another driver, attributes, writable) stays the pod's,
+  // and is refused as a reserved name.
+  return JSON.stringify(v) === JSON.stringify(deliveryCsiVolume());
+}
+
+/** The csi-mode volume: podfence.dev, read-only, no attributes (the driver refuses any). */
+export function deliveryCsiVolume(): V1Volume {
+  return { name: INIT_VOLUME_NAME, csi: { driver: CSI_DRIVER_NAME, readOnly: true } };
 }
 
 export function isDeliveryMount(m: V1VolumeMount): boolean {
@@ -101,15 +111,21 @@ export function deliver(
   podProfile: ProfileInfo,
   policy: WebhookPolicy,
 ): DeliveredLists {
+  // An empty list the pod wrote stays; a list that held only podfence's pieces goes.
+  const keep = <T>(mine: T[], theirs: T[] | undefined) =>
+    mine.length ? mine : theirs?.length === 0 ? theirs : undefined;
+  if (anyWrapped && policy.helperDelivery === 'csi') {
+    return {
+      initContainers: keep(own.initContainers, original.initContainers),
+      volumes: [...own.volumes, deliveryCsiVolume()],
+    };
+  }
   if (anyWrapped) {
     return {
       initContainers: [deliveryInit(podProfile, policy), ...own.initContainers],
       volumes: [...own.volumes, deliveryVolume()],
     };
   }
-  // An empty list the pod wrote stays; a list that held only podfence's pieces goes.
-  const keep = <T>(mine: T[], theirs: T[] | undefined) =>
-    mine.length ? mine : theirs?.length === 0 ? theirs : undefined;
   return {
     initContainers: keep(own.initContainers, original.initContainers),
     volumes: keep(own.volumes, original.volumes),

@@ -1,5 +1,5 @@
 import type { V1Container, V1EphemeralContainer, V1Pod } from '@kubernetes/client-node';
-import { CONTAINER_PROFILE_ANNOTATION_PREFIX, PROFILE_LABEL } from '../../common/constants.js';
+import { CONTAINER_PROFILE_ANNOTATION_PREFIX, NODE_CSI_READY_LABEL, PROFILE_LABEL } from '../../common/constants.js';
 import type { MutationContext, MutationResult, ProfileInfo } from '../types.js';
 import { podfenceAnnotations } from './annotations.js';
 import { containerSecurity } from './container-security.js';
@@ -83,7 +83,9 @@ export function mutatePod(input: V1Pod, ctx: MutationContext): MutationResult<V1
   setOrDelete(spec, 'initContainers', delivered.initContainers);
   setOrDelete(spec, 'volumes', delivered.volumes);
 
-  const affinity = requireNodeLabels(spec.affinity, seccompLabelKeys(used.values()));
+  // With CSI delivery, only nodes whose agent serves the driver can start the pod.
+  const csiGate = wrapped > 0 && ctx.policy.helperDelivery === 'csi' ? [NODE_CSI_READY_LABEL] : [];
+  const affinity = requireNodeLabels(spec.affinity, [...seccompLabelKeys(used.values()), ...csiGate]);
   if (affinity) spec.affinity = affinity;
   warnings.push(...notReadyWarnings(used.values()));
   const probes = execProbeWarning(uniq(execProbes));
