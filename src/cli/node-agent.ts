@@ -50,7 +50,6 @@ export function register(program: Command): void {
       });
       const log = createLogger('node-agent').child({ node: flags.nodeName });
       const ops = createOpsServer();
-      let csi: CsiPlugin | undefined;
       const agent = new NodeAgent({
         kubeConfig: loadKubeConfig(flags.kubeconfig),
         nodeName: flags.nodeName,
@@ -64,7 +63,7 @@ export function register(program: Command): void {
       });
       ops.addReadinessCheck('agent', () => agent.health());
       // The CSI driver: pods of this node get the wrapper from it, so the agent is not ready without it.
-      csi = flags.csi
+      const csi = flags.csi
         ? new CsiPlugin({
             nodeName: flags.nodeName,
             kubeletRoot: flags.kubeletRoot,
@@ -75,8 +74,7 @@ export function register(program: Command): void {
             onChange: () => agent.refresh(),
           })
         : undefined;
-      const plugin = csi;
-      if (plugin) ops.addReadinessCheck('csi', () => plugin.health());
+      if (csi) ops.addReadinessCheck('csi', () => csi.health());
       let gcTimer: NodeJS.Timeout | undefined;
       ops.addLivenessCheck('process', () => undefined);
       const port = await ops.listen(n.opsPort);
@@ -94,11 +92,11 @@ export function register(program: Command): void {
       };
       process.on('SIGTERM', () => void shutdown('SIGTERM'));
       process.on('SIGINT', () => void shutdown('SIGINT'));
-      if (plugin) {
-        await plugin.start();
+      if (csi) {
+        await csi.start();
         // Old helper versions go once no volume shows them any more.
         gcTimer = setInterval(
-          () => void plugin.collect().catch((err: unknown) => log.warn({ err: String(err) }, 'helper store GC failed')),
+          () => void csi.collect().catch((err: unknown) => log.warn({ err: String(err) }, 'helper store GC failed')),
           n.resyncSeconds * 1000,
         );
         gcTimer.unref();
