@@ -39,6 +39,7 @@ export function register(program: Command): void {
     .option('--ops-port <port>', 'port for /healthz, /readyz, /metrics', '8081')
     .option('--retire-grace-seconds <s>', 'an unneeded file is unreported this long before it is deleted', '30')
     .option('--resync-seconds <s>', 'compare the directory with the desired state at least this often', '60')
+    .option('--csi', 'serve the podfence.dev CSI driver that delivers the wrapper (the default)', true)
     .option('--no-csi', 'do not serve the podfence.dev CSI driver (init-container delivery of the wrapper)')
     .option('--csi-helper <path>', 'the podfence-init the CSI volumes show (default: --init-binary)')
     .action(async (flags: NodeAgentFlags) => {

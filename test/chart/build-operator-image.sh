@@ -17,6 +17,7 @@ tar=$cache/operator.tar stamp=$cache/operator.inputs
 sum=$(cd "$repo" && {
   find src -type f -name '*.ts' | LC_ALL=C sort | xargs sha256sum
   find audit-tap/src audit-tap/Makefile -type f | LC_ALL=C sort | xargs sha256sum
+  find proto -type f | LC_ALL=C sort | xargs sha256sum
   sha256sum package.json package-lock.json tsconfig.json tsconfig.build.json "$node_bin" \
     "$here/build-operator-image.sh" "$repo/test/images/build-image.sh"
 } | sha256sum | cut -c1-64)
@@ -48,6 +49,14 @@ while read -r dir; do
   mkdir -p "$root/app/$(dirname "$rel")"
   cp -a "$dir" "$root/app/$rel"
 done <<<"$deps"
+
+# 2a. The CSI plugin's gRPC definitions (loaded at run time) and mount/umount for its bind mounts: the Dockerfile's
+#     alpine base has busybox's; here Debian's static busybox (busybox-static) with the two applet links.
+cp -a "$repo/proto" "$root/app/proto"
+mkdir -p "$root/bin"
+install -m 0755 "$(command -v busybox)" "$root/bin/busybox"
+ln -s busybox "$root/bin/mount"
+ln -s busybox "$root/bin/umount"
 
 # 2b. The static audit record reader the node agent runs for denials (the Dockerfile's audit-tap stage).
 make -s -C "$repo/audit-tap" >&2 || { log "ERROR: make -C audit-tap failed"; exit 1; }

@@ -81,7 +81,10 @@ describe.each([
 describe("Pod Security admission (the apiserver's own)", () => {
   const podsOf = (namespace: string) =>
     Object.fromEntries(
-      podTemplates(parseManifests(renderText({ namespace: 'podfence-system' }))).map((t) => [
+      // Init delivery: the unprivileged node agent (csi delivery runs it privileged, see docs/install.md).
+      podTemplates(
+        parseManifests(renderText({ namespace: 'podfence-system', values: { helperDelivery: 'init' } })),
+      ).map((t) => [
         t.owner,
         JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'probe', namespace }, spec: t.spec }),
       ]),

@@ -87,6 +87,7 @@ describe('default render', () => {
         'ClusterRoleBinding/podfence-node-agent',
         'ClusterRoleBinding/podfence-uninstall',
         'ClusterRoleBinding/podfence-webhook',
+        'CSIDriver/podfence.dev',
         'DaemonSet/podfence-node-agent',
         'Deployment/podfence-controller',
         'Deployment/podfence-webhook',
@@ -207,8 +208,11 @@ describe('default render', () => {
     );
   });
 
-  test("node agent: one hostPath, podfence's own seccomp sub-directory, DirectoryOrCreate; the agent runs restricted", () => {
-    const ds = find(objs, 'DaemonSet', 'podfence-node-agent');
+  // helperDelivery=init: the agent needs no CSI driver and runs restricted (csi mode: the next tests).
+  const initObjs = render({ namespace: 'podfence-system', values: { helperDelivery: 'init' } });
+
+  test("init delivery: the node agent has one hostPath, podfence's own seccomp sub-directory; it runs restricted", () => {
+    const ds = find(initObjs, 'DaemonSet', 'podfence-node-agent');
     const hostPaths = (podSpec(ds).volumes as Any[]).filter((v) => v.hostPath);
     expect(hostPaths).toEqual([
       { name: 'seccomp', hostPath: { path: '/var/lib/kubelet/seccomp/podfence', type: 'DirectoryOrCreate' } },
@@ -221,10 +225,40 @@ describe('default render', () => {
     const agentOnly: PodSpec = { ...(podSpec(ds) as PodSpec), initContainers: [], volumes: [] };
     expect(restrictedViolations(agentOnly)).toEqual([]);
     expect(podSpec(ds).tolerations).toEqual([{ operator: 'Exists' }]);
+    expect(initObjs.some((o) => o.kind === 'CSIDriver')).toBe(false);
+    expect(container(ds, 'node-agent').args).toContain('--no-csi');
   });
 
-  test('podfence pods are "restricted"; the node agent deviates only by its hostPath and a CHOWN-only root init step', () => {
-    const found = Object.fromEntries(podTemplates(objs).map((t) => [t.owner, restrictedViolations(t.spec)]));
+  test('csi delivery (default): the CSIDriver, and the agent privileged with the kubelet plugin and pods dirs', () => {
+    expect((find(objs, 'CSIDriver', 'podfence.dev') as Any).spec).toEqual({
+      attachRequired: false,
+      podInfoOnMount: true,
+      volumeLifecycleModes: ['Ephemeral'],
+      fsGroupPolicy: 'None',
+      requiresRepublish: false,
+      storageCapacity: false,
+    });
+    const ds = find(objs, 'DaemonSet', 'podfence-node-agent');
+    expect((podSpec(ds).volumes as Any[]).filter((v) => v.hostPath)).toEqual([
+      { name: 'seccomp', hostPath: { path: '/var/lib/kubelet/seccomp/podfence', type: 'DirectoryOrCreate' } },
+      { name: 'plugins-registry', hostPath: { path: '/var/lib/kubelet/plugins_registry', type: 'Directory' } },
+      { name: 'plugin-dir', hostPath: { path: '/var/lib/kubelet/plugins/podfence.dev', type: 'DirectoryOrCreate' } },
+      { name: 'pods', hostPath: { path: '/var/lib/kubelet/pods', type: 'Directory' } },
+    ]);
+    const agent = container(ds, 'node-agent') as Any;
+    expect(agent.args).toContain('--csi');
+    expect(agent.securityContext).toMatchObject({ privileged: true, runAsUser: 0, readOnlyRootFilesystem: true });
+    expect(agent.volumeMounts).toEqual(
+      expect.arrayContaining([
+        { name: 'pods', mountPath: '/var/lib/kubelet/pods', mountPropagation: 'Bidirectional' },
+        { name: 'plugins-registry', mountPath: '/var/lib/kubelet/plugins_registry' },
+      ]),
+    );
+    expect(container(find(objs, 'Deployment', 'podfence-webhook'), 'webhook').args).toContain('--helper-delivery=csi');
+  });
+
+  test('podfence pods are "restricted"; in init delivery the node agent deviates only by its hostPath and a CHOWN-only root init step', () => {
+    const found = Object.fromEntries(podTemplates(initObjs).map((t) => [t.owner, restrictedViolations(t.spec)]));
     expect(found).toEqual({
       'Deployment/podfence-controller': [],
       'Deployment/podfence-webhook': [],
@@ -259,6 +293,7 @@ describe('default render', () => {
 
   test('every namespaced object is in the release namespace; bindings point at its ServiceAccounts', () => {
     const clusterScoped = new Set([
+      'CSIDriver',
       'ClusterRole',
       'ClusterRoleBinding',
       'MutatingWebhookConfiguration',
