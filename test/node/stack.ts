@@ -80,13 +80,15 @@ export async function ensurePodfenceBuilt(log: (m: string) => void = () => undef
   return ensurePodfenceCli(log);
 }
 
-/** The static Landlock wrapper, built by `make -C init-helper` when missing. */
+/**
+ * The static Landlock wrapper, brought up to date by `make -C init-helper` (incremental: a no-op when current). It
+ * is what every sandboxed pod runs: the node agent serves it through the CSI volume, so a stale build would test
+ * old code.
+ */
 export async function ensureInitHelper(log: (m: string) => void = () => undefined): Promise<string> {
   const bin = join(REPO_ROOT, 'init-helper', 'build', 'podfence-init');
-  if (!existsSync(bin)) {
-    log('building init-helper (make -C init-helper)');
-    await run('make', ['-s', '-C', join(REPO_ROOT, 'init-helper')]);
-  }
+  if (!existsSync(bin)) log('building init-helper (make -C init-helper)');
+  await run('make', ['-s', '-C', join(REPO_ROOT, 'init-helper')]);
   return bin;
 }
 
