@@ -1,7 +1,7 @@
 import type { V1Container, V1SecurityContext } from '@kubernetes/client-node';
 import type { ProfileInfo, WebhookPolicy } from '../types.js';
 import type { Findings } from './findings.js';
-import { weakenings } from './weakenings.js';
+import { fixWeakenings, weakenings } from './weakenings.js';
 
 // Step: one container's securityContext: the profile's capabilities, user and Localhost seccomp, no privilege
 // escalation, not privileged, non-root, over what the container wrote (weakenings found first).
@@ -18,6 +18,7 @@ export function containerSecurity(
 ): ContainerSecurity {
   const sc: V1SecurityContext = { ...(c.securityContext ?? {}) };
   const findings = weakenings(sc, profile, `${where} securityContext`, policy);
+  fixWeakenings(sc, profile);
   if (sc.procMount === 'Unmasked') delete sc.procMount;
   Object.assign(sc, profile.containerSecurityContext, {
     allowPrivilegeEscalation: false,

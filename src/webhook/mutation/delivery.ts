@@ -2,6 +2,7 @@ import type { V1Container, V1PodSpec, V1Volume, V1VolumeMount } from '@kubernete
 import { CSI_DRIVER_NAME, INIT_CONTAINER_NAME, INIT_DIR, INIT_VOLUME_NAME } from '../../common/constants.js';
 import { INIT_INSTALL_COMMAND, INIT_VOLUME_SIZE } from '../names.js';
 import type { ProfileInfo, WebhookPolicy } from '../types.js';
+import { canonical } from './mount-paths.js';
 
 // Step: how the wrapper binary reaches the pod: a read-only inline volume of podfence's CSI driver (csi mode: the
 // node agent bind-mounts a root-owned copy, nothing in the pod can write it, no init container), or an emptyDir at
@@ -132,7 +133,8 @@ export function deliver(
   };
 }
 
+/** Overlap on canonical paths ("//podfence", "/./podfence/x" and "/podfence/" are all /podfence). */
 function isUnder(path: string, dir: string): boolean {
-  const p = path.replace(/\/+$/, '') || '/';
+  const p = canonical(path);
   return p === dir || p.startsWith(dir + '/') || dir.startsWith(p === '/' ? '/' : p + '/');
 }

@@ -18,6 +18,16 @@ export const HOST_ESCAPES: readonly HostEscape[] = [
   { allowedBy: 'pid', found: (s) => (s.hostPID ? ['hostPID: true'] : []) },
   { allowedBy: 'ipc', found: (s) => (s.hostIPC ? ['hostIPC: true'] : []) },
   {
+    // A port on the node's own addresses, outside the pod's network namespace.
+    allowedBy: 'network',
+    found: (s) =>
+      [...(s.initContainers ?? []), ...(s.containers ?? [])].flatMap((c) =>
+        (c.ports ?? [])
+          .filter((p) => p.hostPort !== undefined && p.hostPort !== 0)
+          .map((p) => `hostPort ${p.hostPort} (container "${c.name}")`),
+      ),
+  },
+  {
     allowedBy: 'hostPath',
     found: (_s, volumes) => volumes.filter((v) => v.hostPath).map((v) => `hostPath volume "${v.name}"`),
   },

@@ -8,8 +8,10 @@ import { hostEscapes, unsupportedPod } from './escapes.js';
 import { addFindings, noFindings, uniq } from './findings.js';
 import { namespaceProfile, pickProfile } from './pick-profiles.js';
 import { podSecurity } from './pod-security.js';
+import { annotationWeakenings } from './weakenings.js';
 import { notReadyWarnings, requireNodeLabels, seccompLabelKeys } from './scheduling.js';
-import { execProbeWarning, wrapContainer } from './wrapper.js';
+import { mountPathDenials } from './mount-paths.js';
+import { wrapContainer } from './wrapper.js';
 
 /**
  * The pure core of the webhook: pod + context -> sandboxed pod (with warnings for kubectl) or a denial. The steps,
@@ -41,16 +43,18 @@ export function mutatePod(input: V1Pod, ctx: MutationContext): MutationResult<V1
   const own = takeOffDelivery(spec);
   addFindings(findings, own);
   findings.denials.push(...hostEscapes(spec, own.volumes, podProfile));
+  const apparmor = annotationWeakenings(annotations, podProfile, ctx.policy.onWeakening);
+  addFindings(findings, apparmor);
   const podSc = podSecurity(spec, podProfile, ctx.policy.onWeakening);
   addFindings(findings, podSc);
   spec.securityContext = podSc.securityContext;
 
   const used = new Map<string, ProfileInfo>([[podProfile.name, podProfile]]);
   const landlockSkipped: string[] = [];
-  const execProbes: string[] = [];
   let wrapped = 0;
-  const sandbox = <C extends V1Container | V1EphemeralContainer>(c: C, wrap: boolean): C => {
+  const sandbox = <C extends V1Container | V1EphemeralContainer>(c: C, wrap: boolean, field: string): C => {
     const where = `container "${c.name}"`;
+    findings.denials.push(...mountPathDenials(c.volumeMounts, field, where));
     const requested = annotations[CONTAINER_PROFILE_ANNOTATION_PREFIX + c.name];
     const picked = pickProfile(requested, `annotation for ${where}`, nsProfile, ctx.profiles);
     if (!picked.ok) {
@@ -68,13 +72,17 @@ export function mutatePod(input: V1Pod, ctx: MutationContext): MutationResult<V1
     const w = wrapContainer(secured as V1Container, profile, ctx, where);
     addFindings(findings, w);
     if (w.landlockSkipped) landlockSkipped.push(c.name);
-    if (w.execProbes) execProbes.push(c.name);
     if (w.wrapped) wrapped++;
     return w.container as C;
   };
-  const initContainers = own.initContainers.map((c) => sandbox(c, true));
-  if (spec.containers) spec.containers = spec.containers.map((c) => sandbox(c, true));
-  if (spec.ephemeralContainers) spec.ephemeralContainers = spec.ephemeralContainers.map((c) => sandbox(c, false));
+  // Field names count the pod's own init containers (podfence's, taken off above, comes back first).
+  const initContainers = own.initContainers.map((c, i) => sandbox(c, true, `spec.initContainers[${i}]`));
+  if (spec.containers) spec.containers = spec.containers.map((c, i) => sandbox(c, true, `spec.containers[${i}]`));
+  if (spec.ephemeralContainers) {
+    spec.ephemeralContainers = spec.ephemeralContainers.map((c, i) =>
+      sandbox(c, false, `spec.ephemeralContainers[${i}]`),
+    );
+  }
 
   if (findings.denials.length) return { ok: false, denied: uniq(findings.denials).join('; ') };
   const warnings = findings.warnings;
@@ -88,10 +96,8 @@ export function mutatePod(input: V1Pod, ctx: MutationContext): MutationResult<V1
   const affinity = requireNodeLabels(spec.affinity, [...seccompLabelKeys(used.values()), ...csiGate]);
   if (affinity) spec.affinity = affinity;
   warnings.push(...notReadyWarnings(used.values()));
-  const probes = execProbeWarning(uniq(execProbes));
-  if (probes) warnings.push(probes);
 
-  pod.metadata.annotations = podfenceAnnotations(annotations, podProfile, landlockSkipped);
+  pod.metadata.annotations = podfenceAnnotations(apparmor.annotations, podProfile, landlockSkipped);
   return { ok: true, pod, warnings };
 }
 

@@ -1,7 +1,7 @@
 import type { V1PodSecurityContext, V1PodSpec } from '@kubernetes/client-node';
 import type { ProfileInfo, WebhookPolicy } from '../types.js';
 import type { Findings } from './findings.js';
-import { weakenings } from './weakenings.js';
+import { fixWeakenings, weakenings } from './weakenings.js';
 
 // Step: the pod-level securityContext: the profile's user, non-root and Localhost seccomp over what the pod wrote
 // (weakenings found first), and the profile's sysctls merged in.
@@ -13,6 +13,7 @@ export interface PodSecurity extends Findings {
 export function podSecurity(spec: V1PodSpec, profile: ProfileInfo, policy: WebhookPolicy['onWeakening']): PodSecurity {
   const sc: V1PodSecurityContext = { ...(spec.securityContext ?? {}) };
   const findings = weakenings(sc, profile, 'pod securityContext', policy);
+  fixWeakenings(sc, profile);
   const { sysctls: profileSysctls, ...profilePodSc } = profile.podSecurityContext;
   Object.assign(sc, profilePodSc, {
     runAsNonRoot: true,

@@ -7,7 +7,9 @@ import { uniq, type Findings } from './findings.js';
 
 // Step: the Landlock wrapper in front of one container's command: `podfence-init <options> -- <command>`. The
 // options grant the container's volume directories (trustVolumes); the command is the container's own, or the
-// image's ENTRYPOINT + CMD. Audit mode has no wrapper (and takes off one an earlier mutation left).
+// image's ENTRYPOINT + CMD. The container's exec probes and exec lifecycle hooks (postStart, preStop), which the
+// kubelet starts beside the command rather than under it, get the same wrapper. Audit mode has no wrapper (and
+// takes off one an earlier mutation left).
 
 export interface Wrapping extends Findings {
   /** The container with command, args and mounts set (its other fields as they were). */
@@ -15,8 +17,6 @@ export interface Wrapping extends Findings {
   wrapped: boolean;
   /** Admitted without Landlock (audit mode, or policy skip-landlock): recorded in an annotation. */
   landlockSkipped: boolean;
-  /** Has exec probes: they run without Landlock (a warning). */
-  execProbes: boolean;
 }
 
 export function wrapContainer(
@@ -30,7 +30,6 @@ export function wrapContainer(
     container: c,
     wrapped: false,
     landlockSkipped: false,
-    execProbes: false,
     denials: [],
     warnings: [],
   };
@@ -50,10 +49,10 @@ export function wrapContainer(
       c.command = original;
       delete c.args;
     }
+    wrapExecs(c, undefined);
     if (hadOurMount) setMounts(c, mounts);
     return out;
   }
-  out.execProbes = [c.livenessProbe, c.readinessProbe, c.startupProbe].some((p) => p?.exec);
   const original = unwrap(c) ?? effectiveCommand(c, entrypointOf(ctx, c.name));
   if (!original) {
     const e = ctx.entrypoints[c.name];
@@ -75,18 +74,38 @@ export function wrapContainer(
   }
   c.command = [INIT_BINARY, ...options, '--', ...original];
   delete c.args;
+  wrapExecs(c, options);
   c.volumeMounts = [...mounts, deliveryMount()];
   out.wrapped = true;
   return out;
 }
 
-/** The warning for containers whose exec probes run without Landlock (none: undefined). */
-export function execProbeWarning(names: string[]): string | undefined {
-  if (!names.length) return undefined;
-  return (
-    `exec probes of ${names.map((n) => `"${n}"`).join(', ')} (and kubectl exec) run without ` +
-    `Landlock: seccomp, capabilities and the user still apply`
-  );
+/**
+ * Exec probes and exec lifecycle hooks behind the wrapper too (`options` undefined: take an earlier wrapper off).
+ * The kubelet starts them in the container beside its command: left alone they would run without Landlock.
+ */
+function wrapExecs(c: V1Container, options: string[] | undefined): void {
+  const wrap = (e: { command?: string[] } | undefined) => {
+    if (!e?.command?.length) return;
+    const cmd = unwrapCommand(e.command) ?? e.command;
+    e.command = options ? [INIT_BINARY, ...options, '--', ...cmd] : cmd;
+  };
+  for (const k of ['livenessProbe', 'readinessProbe', 'startupProbe'] as const) {
+    if (!c[k]?.exec) continue;
+    c[k] = structuredClone(c[k]);
+    wrap(c[k].exec);
+  }
+  if (c.lifecycle?.postStart?.exec || c.lifecycle?.preStop?.exec) {
+    c.lifecycle = structuredClone(c.lifecycle);
+    wrap(c.lifecycle.postStart?.exec);
+    wrap(c.lifecycle.preStop?.exec);
+  }
+}
+
+function unwrapCommand(command: string[]): string[] | undefined {
+  if (command[0] !== INIT_BINARY) return undefined;
+  const sep = command.indexOf('--');
+  return sep < 0 ? undefined : command.slice(sep + 1);
 }
 
 /** The original command of a container podfence already wrapped (everything after the wrapper's `--`). */

@@ -275,14 +275,15 @@ describe('mutatePod', () => {
     expect(fresh.metadata!.annotations!['podfence.dev/landlock-skipped']).toBe('app');
   });
 
-  test('warnings: profile not Ready, exec probes; ephemeral containers get the security context only', () => {
+  test('warnings: profile not Ready; exec probes wrapped; ephemeral containers get the security context only', () => {
     const web = profileInfo('web', { ready: false });
     const p = pod([app({ livenessProbe: { exec: { command: ['true'] } } })], {
       ephemeralContainers: [{ name: 'debug', image: 'busybox', command: ['sh'] }],
     });
     const r = ok(mutatePod(p, context({ profiles: { web } })));
     expect(r.warnings.join('\n')).toMatch(/"web" is not Ready: the pod stays Pending/);
-    expect(r.warnings.join('\n')).toMatch(/exec probes of "app"/);
+    expect(r.warnings.join('\n')).not.toMatch(/exec probes/);
+    expect(r.pod.spec!.containers[0]!.livenessProbe!.exec!.command![0]).toBe(INIT_BINARY);
     const eph = r.pod.spec!.ephemeralContainers![0]!;
     expect(eph.command).toEqual(['sh']);
     expect(eph.securityContext).toMatchObject({ capabilities: { drop: ['ALL'] }, allowPrivilegeEscalation: false });

@@ -1,6 +1,6 @@
 import { containerSecurity } from '../../../../src/webhook/mutation/container-security.js';
 import { podSecurity } from '../../../../src/webhook/mutation/pod-security.js';
-import { weakenings, WEAKENINGS } from '../../../../src/webhook/mutation/weakenings.js';
+import { fixWeakenings, weakenings, WEAKENINGS } from '../../../../src/webhook/mutation/weakenings.js';
 import { profileInfo } from '../fixtures.js';
 
 const web = profileInfo('web', {
@@ -24,19 +24,42 @@ describe('weakenings (one list, used for pod and container contexts)', () => {
     procMount: 'Unmasked',
     windowsOptions: { hostProcess: true },
     capabilities: { add: ['cap_net_bind_service', 'SYS_ADMIN'] },
+    runAsGroup: 0,
+    fsGroup: 0,
+    supplementalGroups: [10, 0],
+    appArmorProfile: { type: 'Unconfined' },
+    seLinuxOptions: { type: 'spc_t', level: 's0:c1,c2' },
+    sysctls: [
+      { name: 'net.ipv4.ping_group_range', value: '0 2147483647' },
+      { name: 'kernel.shm_rmid_forced', value: '1' },
+    ],
   };
 
   test('every weakening is found, in one message; deny or overwrite by policy', () => {
     const msg =
       'ctx: privileged: true, allowPrivilegeEscalation: true, runAsUser: 0, runAsNonRoot: false, seccompProfile: ' +
       'Unconfined, procMount: Unmasked, windowsOptions.hostProcess: true, capabilities.add: [SYS_ADMIN] beyond ' +
-      'the profile\'s keep list would weaken SandboxProfile "web"';
+      "the profile's keep list, runAsGroup: 0, fsGroup: 0, supplementalGroups: [0], appArmorProfile: Unconfined, " +
+      'seLinuxOptions.type: spc_t, sysctls: [net.ipv4.ping_group_range=0 2147483647] would weaken SandboxProfile "web"';
     expect(weakenings(all, web, 'ctx', 'deny')).toEqual({ denials: [msg], warnings: [] });
     expect(weakenings(all, web, 'ctx', 'overwrite')).toEqual({
       denials: [],
       warnings: [`${msg}; overwritten by podfence`],
     });
     expect(WEAKENINGS.every((w) => w.found(all, web) !== undefined)).toBe(true);
+    // Overwrite: what the profile's own values do not replace is taken out; nothing is found afterwards.
+    const fixed = structuredClone(all) as typeof all & Record<string, unknown>;
+    fixWeakenings(fixed, web);
+    expect(fixed).toMatchObject({ supplementalGroups: [10], seLinuxOptions: { level: 's0:c1,c2' } });
+    expect(fixed.fsGroup).toBeUndefined();
+    expect(fixed.appArmorProfile).toBeUndefined();
+    expect(fixed.sysctls).toEqual([{ name: 'kernel.shm_rmid_forced', value: '1' }]);
+    const { privileged, allowPrivilegeEscalation, procMount, windowsOptions, capabilities, ...podLevel } = all;
+    expect([privileged, allowPrivilegeEscalation, procMount, windowsOptions, capabilities]).toHaveLength(5);
+    const pod = podSecurity({ containers: [], securityContext: structuredClone(podLevel) }, web, 'overwrite');
+    expect(weakenings(pod.securityContext, web, 'pod', 'deny')).toEqual({ denials: [], warnings: [] });
+    const ctr = containerSecurity({ securityContext: structuredClone(all) }, web, 'c', 'overwrite');
+    expect(weakenings(ctr.securityContext, web, 'c', 'deny')).toEqual({ denials: [], warnings: [] });
   });
 
   test('harmless settings are no finding; another user id is replaced with a warning', () => {

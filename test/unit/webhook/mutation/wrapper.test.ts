@@ -1,5 +1,6 @@
+import { INIT_BINARY } from '../../../../src/common/constants.js';
 import type { V1Container } from '@kubernetes/client-node';
-import { execProbeWarning, unwrap, wrapContainer } from '../../../../src/webhook/mutation/wrapper.js';
+import { unwrap, wrapContainer } from '../../../../src/webhook/mutation/wrapper.js';
 import { context, profileInfo } from '../fixtures.js';
 
 const web = profileInfo('web');
@@ -20,7 +21,7 @@ describe('wrapper', () => {
       ],
     };
     const w = wrapContainer(c, web, ctx, where);
-    expect(w).toMatchObject({ wrapped: true, landlockSkipped: false, execProbes: false, denials: [], warnings: [] });
+    expect(w).toMatchObject({ wrapped: true, landlockSkipped: false, denials: [], warnings: [] });
     expect(w.container.command).toEqual([
       '/podfence/podfence-init',
       '--ro',
@@ -91,17 +92,28 @@ describe('wrapper', () => {
     expect(w.container.volumeMounts).toBeUndefined();
   });
 
-  test('exec probes are flagged, and one warning names them', () => {
-    const w = wrapContainer(
-      { name: 'a', command: ['/app'], readinessProbe: { exec: { command: ['x'] } } },
-      web,
-      ctx,
-      where,
-    );
-    expect(w.execProbes).toBe(true);
-    expect(execProbeWarning(['a', 'b'])).toBe(
-      'exec probes of "a", "b" (and kubectl exec) run without Landlock: seccomp, capabilities and the user still apply',
-    );
-    expect(execProbeWarning([])).toBeUndefined();
+  test('exec probes and exec lifecycle hooks get the same wrapper (idempotent; audit takes it off)', () => {
+    const input = {
+      name: 'a',
+      command: ['/app'],
+      readinessProbe: { exec: { command: ['check', '-q'] }, periodSeconds: 3 },
+      livenessProbe: { httpGet: { path: '/', port: 80 } },
+      lifecycle: { postStart: { exec: { command: ['warm'] } }, preStop: { exec: { command: ['drain'] } } },
+    };
+    const w = wrapContainer(input, web, ctx, where).container;
+    const options = w.command!.slice(1, w.command!.indexOf('--'));
+    expect(w.readinessProbe).toEqual({
+      exec: { command: [INIT_BINARY, ...options, '--', 'check', '-q'] },
+      periodSeconds: 3,
+    });
+    expect(w.livenessProbe).toEqual({ httpGet: { path: '/', port: 80 } });
+    expect(w.lifecycle?.postStart?.exec?.command).toEqual([INIT_BINARY, ...options, '--', 'warm']);
+    expect(w.lifecycle?.preStop?.exec?.command).toEqual([INIT_BINARY, ...options, '--', 'drain']);
+    expect(input.readinessProbe.exec.command).toEqual(['check', '-q']); // the input is not changed
+    expect(wrapContainer(w, web, ctx, where).container).toEqual(w);
+    const audit = profileInfo('audit', { mode: 'audit', landlockArgs: () => [] });
+    const un = wrapContainer(w, audit, ctx, where).container;
+    expect(un.readinessProbe?.exec?.command).toEqual(['check', '-q']);
+    expect(un.lifecycle?.postStart?.exec?.command).toEqual(['warm']);
   });
 });
