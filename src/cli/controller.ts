@@ -19,6 +19,9 @@ interface ControllerFlags {
   renewDeadlineSeconds: string;
   retryPeriodSeconds: string;
   maxConcurrentReconciles: string;
+  admissionParams: string | false;
+  initImage: string;
+  onUnresolvedEntrypoint: string;
 }
 
 /** `podfence controller`: informers always on (warm standby, honest /readyz); reconciling only while leader. */
@@ -45,6 +48,22 @@ export function register(program: Command): void {
       'reconcile workers per reconciler (one key is never handled twice at once)',
       '2',
     )
+    .option(
+      '--admission-params <name>',
+      "SandboxAdmissionParams object with what the sandbox-required policy checks pods against (its binding's paramRef)",
+      'podfence-sandbox-params',
+    )
+    .option('--no-admission-params', 'do not publish the policy parameters')
+    .option(
+      '--init-image <ref>',
+      "podfence helper image, as the webhook's --init-image (the policy refuses any other installer image)",
+      process.env.PODFENCE_INIT_IMAGE ?? 'localhost/podfence/init:dev',
+    )
+    .option(
+      '--on-unresolved-entrypoint <policy>',
+      "as the webhook's: skip-landlock lets the policy admit containers the webhook left unwrapped",
+      'deny',
+    )
     .action(async (flags: ControllerFlags) => {
       const n = numericFlags(flags, {
         opsPort: portFlag,
@@ -54,6 +73,11 @@ export function register(program: Command): void {
         retryPeriodSeconds: positiveFlag,
         maxConcurrentReconciles: positiveFlag,
       });
+      if (!['deny', 'skip-landlock'].includes(flags.onUnresolvedEntrypoint)) {
+        throw new Error(
+          `--on-unresolved-entrypoint: must be deny or skip-landlock, got "${flags.onUnresolvedEntrypoint}"`,
+        );
+      }
       const log = createLogger('controller');
       const kubeConfig = loadKubeConfig(flags.kubeconfig);
       const ops = createOpsServer();
@@ -63,6 +87,17 @@ export function register(program: Command): void {
         registry: ops.registry,
         resyncMs: n.resyncSeconds * 1000,
         concurrency: n.maxConcurrentReconciles,
+        ...(flags.admissionParams
+          ? {
+              admissionParams: {
+                name: flags.admissionParams,
+                settings: {
+                  initImage: flags.initImage,
+                  onUnresolvedEntrypoint: flags.onUnresolvedEntrypoint as 'deny' | 'skip-landlock',
+                },
+              },
+            }
+          : {}),
       });
       ops.addReadinessCheck('watches', () => controller.health());
       ops.addLivenessCheck('process', () => undefined);

@@ -5,6 +5,7 @@ import { createLogger } from '../common/log.js';
 import { createOpsServer } from '../common/ops-server.js';
 import { startWebhook, type CertSource } from '../webhook/run.js';
 import { nonNegativeFlag, numericFlags, portFlag, positiveFlag } from './flags.js';
+import { DEFAULT_ALLOWED_REGISTRIES } from '../registry/access.js';
 
 interface WebhookFlags {
   kubeconfig?: string;
@@ -25,6 +26,8 @@ interface WebhookFlags {
   platform: string;
   insecureRegistry: string[];
   registryCaFile?: string;
+  allowedRegistry: string[];
+  allowedRegistryCidr: string[];
   tagTtlSeconds: string;
 }
 
@@ -76,6 +79,18 @@ export function register(program: Command): void {
     .option('--platform <os/arch[/variant]>', 'platform picked from multi-platform images', 'linux/amd64')
     .option('--insecure-registry <host:port>', 'registries spoken to over plain HTTP', collect, [])
     .option('--registry-ca-file <path>', 'extra CA (PEM) trusted for registries')
+    .option(
+      '--allowed-registry <pattern>',
+      `registries images may be read from (host[:port], *.suffix, * for any; default: ${DEFAULT_ALLOWED_REGISTRIES.join(' ')})`,
+      collect,
+      [],
+    )
+    .option(
+      '--allowed-registry-cidr <cidr>',
+      'private, loopback or link-local networks registry requests may reach (refused by default)',
+      collect,
+      [],
+    )
     .option('--tag-ttl-seconds <s>', 'how long a tag -> digest answer is reused', '60')
     .action(async (flags: WebhookFlags) => {
       const log = createLogger('webhook');
@@ -124,6 +139,14 @@ export function register(program: Command): void {
           platform: { os, architecture, ...(variant ? { variant } : {}) },
           plainHttp: flags.insecureRegistry,
           ca: flags.registryCaFile ? readFileSync(flags.registryCaFile, 'utf8') : undefined,
+          // Plain-HTTP registries the admin names are allowed too.
+          access: {
+            registries: [
+              ...(flags.allowedRegistry.length ? flags.allowedRegistry : DEFAULT_ALLOWED_REGISTRIES),
+              ...flags.insecureRegistry,
+            ],
+            cidrs: flags.allowedRegistryCidr,
+          },
           tagTtlMs: n.tagTtlSeconds * 1000,
         },
       });

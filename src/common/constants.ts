@@ -11,6 +11,15 @@ export const PROFILE_PLURAL = 'sandboxprofiles';
 export const NODE_REPORT_KIND = 'SandboxNodeReport';
 export const NODE_REPORT_PLURAL = 'sandboxnodereports';
 
+/**
+ * What the sandbox-required ValidatingAdmissionPolicy checks pods against, written by the controller (one
+ * cluster-scoped object; src/model/admission-params.ts). A custom resource rather than a ConfigMap: the apiserver stops
+ * its shared ConfigMap informer for policy parameters when the last policy using it goes away and never restarts
+ * it, so after an uninstall and a reinstall every pod would be refused until the apiserver restarts.
+ */
+export const ADMISSION_PARAMS_KIND = 'SandboxAdmissionParams';
+export const ADMISSION_PARAMS_PLURAL = 'sandboxadmissionparams';
+
 /** Namespace label that opts a namespace in and names its profile; also the pod-level override annotation. */
 export const PROFILE_LABEL = 'podfence.dev/profile';
 /** Per-container override annotation prefix: `podfence.dev/profile.<container>`. */

@@ -20,7 +20,9 @@ import { ReconcileLoop } from './loop.js';
 import { controllerMetrics, type ControllerMetrics } from './metrics.js';
 import { NodeLabelReconciler } from './node-reconciler.js';
 import { PodProfileIndex } from './pod-index.js';
+import { ParamsPublisher } from './params-publisher.js';
 import { ProfileReconciler } from './profile-reconciler.js';
+import type { AdmissionSettings } from '../model/admission-params.js';
 
 // The podfence controller: four caches (profiles, node reports, nodes, pods) feed two reconcilers, each with its
 // own queue: SandboxProfile (status, finalizer, events; keyed by profile name) and node labels (the node's
@@ -38,6 +40,8 @@ export interface ControllerOptions {
   informer?: InformerOverrides;
   /** Workers per reconciler. */
   concurrency?: number;
+  /** Publish the sandbox-required policy's parameters (src/model/admission-params.ts) as this SandboxAdmissionParams. */
+  admissionParams?: { name: string; settings: AdmissionSettings };
 }
 
 export class Controller {
@@ -53,6 +57,7 @@ export class Controller {
   private readonly states = new Map<string, string>();
   private resyncTimer: NodeJS.Timeout | undefined;
   private leading = false;
+  private readonly params: ParamsPublisher | undefined;
 
   constructor(private readonly opts: ControllerOptions) {
     const { kubeConfig: kc, log } = opts;
@@ -97,6 +102,15 @@ export class Controller {
     });
     this.profileLoop = new ReconcileLoop(profileReconciler, loop);
     this.nodeLoop = new ReconcileLoop(new NodeLabelReconciler({ caches: this.caches, core, log, assertLeading }), loop);
+    if (opts.admissionParams) {
+      this.params = new ParamsPublisher({
+        ...opts.admissionParams,
+        kubeConfig: kc,
+        log,
+        profiles: () => this.profiles.list(),
+        assertLeading,
+      });
+    }
     this.wireHandlers();
   }
 
@@ -131,8 +145,14 @@ export class Controller {
     this.metrics.leader.set({ name: 'podfence-controller' }, 1);
     this.profileLoop.start();
     this.nodeLoop.start();
-    void this.waitForSync().then(() => this.enqueueAll());
-    this.resyncTimer = setInterval(() => this.enqueueAll(), this.opts.resyncMs ?? 120_000);
+    void this.waitForSync().then(() => {
+      this.enqueueAll();
+      if (this.leading) this.params?.start();
+    });
+    this.resyncTimer = setInterval(() => {
+      this.enqueueAll();
+      this.params?.schedule();
+    }, this.opts.resyncMs ?? 120_000);
     this.resyncTimer.unref?.();
     this.opts.log.info('reconciling (leader)');
   }
@@ -143,6 +163,7 @@ export class Controller {
     this.leading = false;
     this.metrics.leader.set({ name: 'podfence-controller' }, 0);
     clearInterval(this.resyncTimer);
+    this.params?.stop();
     await Promise.all([this.profileLoop.stop(), this.nodeLoop.stop()]);
     this.opts.log.info('stopped reconciling');
   }
@@ -171,6 +192,7 @@ export class Controller {
     const onProfile = (p: ProfileObject) => {
       this.profileLoop.add(profileName(p));
       this.enqueueNodes();
+      this.params?.schedule();
     };
     this.profiles.on('add', onProfile);
     this.profiles.on('update', onProfile);
@@ -180,6 +202,7 @@ export class Controller {
       this.states.delete(name);
       this.updateProfileGauge();
       this.enqueueNodes();
+      this.params?.schedule();
     });
     const onReport = (r: NodeReportObject) => {
       this.enqueueProfiles();

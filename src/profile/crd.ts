@@ -1,6 +1,8 @@
 import { stringify } from 'yaml';
 import { z } from 'zod';
 import {
+  ADMISSION_PARAMS_KIND,
+  ADMISSION_PARAMS_PLURAL,
   GROUP,
   NODE_REPORT_KIND,
   NODE_REPORT_PLURAL,
@@ -163,11 +165,27 @@ export function sandboxNodeReportCrd(): Schema {
   });
 }
 
+export function sandboxAdmissionParamsCrd(): Schema {
+  const schema = root(
+    'SandboxAdmissionParams: what the sandbox-required ValidatingAdmissionPolicy checks pods against, per ' +
+      'SandboxProfile (written by the podfence controller).',
+    {
+      data: {
+        type: 'object',
+        description: '<profile>.<field> and global settings -> value (see src/model/admission-params.ts).',
+        additionalProperties: { type: 'string' },
+      },
+    },
+  );
+  return crd(ADMISSION_PARAMS_KIND, ADMISSION_PARAMS_PLURAL, { shortNames: ['sbap'], schema, columns: [AGE] });
+}
+
 /** File name in crds/ -> CRD object. */
 export function allCrds(): Record<string, Schema> {
   return {
     [`${GROUP}_${PROFILE_PLURAL}.yaml`]: sandboxProfileCrd(),
     [`${GROUP}_${NODE_REPORT_PLURAL}.yaml`]: sandboxNodeReportCrd(),
+    [`${GROUP}_${ADMISSION_PARAMS_PLURAL}.yaml`]: sandboxAdmissionParamsCrd(),
   };
 }
 

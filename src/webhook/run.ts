@@ -45,7 +45,7 @@ export interface RunningWebhook {
 /** Wires informers, registry client, certificates and the HTTPS server together (CLI and tests). */
 export async function startWebhook(o: WebhookOptions): Promise<RunningWebhook> {
   const lookups = new InformerLookups(o.kubeConfig, o.log);
-  const registryClient = new RegistryClient(o.registry);
+  const registryClient = new RegistryClient({ log: o.log.child({ part: 'registry' }), ...o.registry });
   lookups.start();
 
   let cert: string;

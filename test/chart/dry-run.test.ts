@@ -35,7 +35,7 @@ test('CRD install/upgrade step: `helm show crds | kubectl apply --server-side` a
     parseManifests(crds.stdout)
       .map((o) => o.metadata.name)
       .sort(),
-  ).toEqual(['sandboxnodereports.podfence.dev', 'sandboxprofiles.podfence.dev']);
+  ).toEqual(['sandboxadmissionparams.podfence.dev', 'sandboxnodereports.podfence.dev', 'sandboxprofiles.podfence.dev']);
   k.kubectlOk(['apply', '--server-side', '--field-manager=podfence-crds', '-f', '-'], crds.stdout);
   k.kubectlOk([
     'wait',
@@ -43,6 +43,7 @@ test('CRD install/upgrade step: `helm show crds | kubectl apply --server-side` a
     '--timeout=60s',
     'crd/sandboxprofiles.podfence.dev',
     'crd/sandboxnodereports.podfence.dev',
+    'crd/sandboxadmissionparams.podfence.dev',
   ]);
 });
 

@@ -117,7 +117,11 @@ describe('helm install, upgrade, uninstall on a real control plane', () => {
         'ServiceAccount/pf-podfence-controller',
         'ServiceAccount/pf-podfence-node-agent',
         'ServiceAccount/pf-podfence-webhook',
+        'ValidatingAdmissionPolicy/pf-podfence-controller-node-labels',
+        'ValidatingAdmissionPolicy/pf-podfence-node-agent-own-report',
         'ValidatingAdmissionPolicy/pf-podfence-sandbox-required',
+        'ValidatingAdmissionPolicyBinding/pf-podfence-controller-node-labels',
+        'ValidatingAdmissionPolicyBinding/pf-podfence-node-agent-own-report',
         'ValidatingAdmissionPolicyBinding/pf-podfence-sandbox-required',
       ].sort(),
     );
@@ -159,6 +163,11 @@ describe('helm install, upgrade, uninstall on a real control plane', () => {
       [sa('controller'), 'delete', 'pods', 'shop', false],
       [sa('controller'), 'update', 'nodes', undefined, false],
       [sa('controller'), 'create', 'sandboxprofiles.podfence.dev', undefined, false],
+      [sa('controller'), 'create', 'sandboxadmissionparams.podfence.dev', undefined, true],
+      [sa('controller'), 'update', 'sandboxadmissionparams.podfence.dev/pf-podfence-sandbox-params', undefined, true],
+      [sa('controller'), 'update', 'sandboxadmissionparams.podfence.dev/other', undefined, false],
+      [sa('controller'), 'delete', 'sandboxadmissionparams.podfence.dev', undefined, false],
+      [sa('webhook'), 'update', 'sandboxadmissionparams.podfence.dev', undefined, false],
       // webhook
       [sa('webhook'), 'list', 'sandboxprofiles.podfence.dev', undefined, true],
       [sa('webhook'), 'get', 'namespaces', undefined, true],
@@ -256,7 +265,8 @@ describe('helm install, upgrade, uninstall on a real control plane', () => {
     const refused = tryPodUntil('shop', (r) => !r.stderr.includes('failed calling webhook'));
     expect(refused.stderr).not.toContain('failed calling webhook');
     expect(refused.stderr).toContain('ValidatingAdmissionPolicy');
-    expect(refused.stderr).toContain('podfence: pod lacks the podfence.dev/applied annotation');
+    // No controller runs here (no node), so the policy's parameters were never published: fail closed.
+    expect(refused.stderr).toMatch(/no params found for policy binding with `Deny` parameterNotFoundAction/);
     expect(refused.status).not.toBe(0);
     expect(helmOk(['history', REL, '-n', NS]).trim().split('\n')).toHaveLength(4);
   });
@@ -270,7 +280,11 @@ describe('helm install, upgrade, uninstall on a real control plane', () => {
       k.getJson<{ items: Any[] }>(['get', 'all,secrets,serviceaccounts,roles,rolebindings,pdb,configmaps', '-n', NS])
         .items,
     ).toEqual([]);
-    for (const crd of ['sandboxprofiles.podfence.dev', 'sandboxnodereports.podfence.dev']) {
+    for (const crd of [
+      'sandboxprofiles.podfence.dev',
+      'sandboxnodereports.podfence.dev',
+      'sandboxadmissionparams.podfence.dev',
+    ]) {
       expect(k.kubectl(['get', 'crd', crd]).status).toBe(0);
     }
     // With podfence gone, opted-in namespaces work as if it had never been there (once the apiserver's admission

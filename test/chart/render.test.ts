@@ -111,7 +111,11 @@ describe('default render', () => {
         'ServiceAccount/podfence-uninstall',
         'Job/podfence-uninstall',
         'ServiceAccount/podfence-webhook',
+        'ValidatingAdmissionPolicy/podfence-controller-node-labels',
+        'ValidatingAdmissionPolicy/podfence-node-agent-own-report',
         'ValidatingAdmissionPolicy/podfence-sandbox-required',
+        'ValidatingAdmissionPolicyBinding/podfence-controller-node-labels',
+        'ValidatingAdmissionPolicyBinding/podfence-node-agent-own-report',
         'ValidatingAdmissionPolicyBinding/podfence-sandbox-required',
       ].sort(),
     );
@@ -184,7 +188,19 @@ describe('default render', () => {
     expect(binding.spec.validationActions).toEqual(['Deny']);
     const mwc = (find(objs, 'MutatingWebhookConfiguration') as Any).webhooks[0];
     expect(binding.spec.matchResources.namespaceSelector).toEqual(mwc.namespaceSelector);
-    expect((find(objs, 'ValidatingAdmissionPolicy') as Any).spec.failurePolicy).toBe('Fail');
+    expect((find(objs, 'ValidatingAdmissionPolicy', 'podfence-sandbox-required') as Any).spec.failurePolicy).toBe(
+      'Fail',
+    );
+    // Its parameters: the SandboxAdmissionParams the controller publishes; missing means refused.
+    expect(binding.spec.paramRef).toEqual({ name: 'podfence-sandbox-params', parameterNotFoundAction: 'Deny' });
+    const controller = container(find(objs, 'Deployment', 'podfence-controller'), 'controller');
+    expect(controller.args).toEqual(
+      expect.arrayContaining([
+        '--admission-params=podfence-sandbox-params',
+        '--on-unresolved-entrypoint=deny',
+        expect.stringMatching(/^--init-image=podfence\/init:/),
+      ]),
+    );
   });
 
   test('webhook and policy agree with the canonical manifests in deploy/webhook/', () => {
@@ -203,7 +219,7 @@ describe('default render', () => {
     expect(m.webhooks.map(strip)).toEqual(cm.webhooks.map(strip));
     expect(m.webhooks[0].clientConfig.service.path).toBe(cm.webhooks[0].clientConfig.service.path);
     // The policy's CEL is the canonical one, word for word.
-    expect((find(objs, 'ValidatingAdmissionPolicy') as Any).spec).toEqual(
+    expect((find(objs, 'ValidatingAdmissionPolicy', 'podfence-sandbox-required') as Any).spec).toEqual(
       canon.find((o) => o.kind === 'ValidatingAdmissionPolicy')!.spec,
     );
   });
@@ -404,8 +420,10 @@ describe('non-default render', () => {
       { key: 'podfence.dev/profile', operator: 'Exists' },
       { key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: ['sec', 'kube-system', 'monitoring'] },
     ]);
-    expect((find(objs, 'ValidatingAdmissionPolicyBinding') as Any).spec.validationActions).toEqual(['Warn', 'Audit']);
-    const off = render({ values: { 'webhook.validation.enabled': false } });
+    expect(
+      (find(objs, 'ValidatingAdmissionPolicyBinding', 'fence-sandbox-required') as Any).spec.validationActions,
+    ).toEqual(['Warn', 'Audit']);
+    const off = render({ values: { 'webhook.validation.enabled': false, 'rbac.ownObjectsPolicies': false } });
     expect(off.filter((o) => o.kind.startsWith('ValidatingAdmissionPolicy'))).toEqual([]);
   });
 
@@ -593,6 +611,17 @@ describe('RBAC agrees with the canonical manifests in deploy/rbac/', () => {
     const want = canonical(file).find((o) => o.kind === 'ClusterRole')!;
     const got = find(chart, 'ClusterRole', name) as K8sObject & { rules: Rule[] };
     expect(grants(got.rules)).toEqual(grants(want.rules ?? []));
+  });
+
+  test('the own-objects policies are the canonical ones in deploy/rbac-scope/', () => {
+    const canon = parseManifests(
+      readFileSync(join(REPO, 'deploy', 'rbac-scope', 'own-objects-policy.yaml'), 'utf8'),
+    ) as (K8sObject & { spec?: unknown })[];
+    expect(canon.length).toBe(4);
+    for (const o of canon) {
+      const got = find(chart, o.kind!, o.metadata!.name!) as K8sObject & { spec?: unknown };
+      expect([o.kind, o.metadata!.name, got.spec]).toEqual([o.kind, o.metadata!.name, o.spec]);
+    }
   });
 
   test('controller.yaml: the chart Role grants nothing the canonical Role does not (it may be narrower)', () => {

@@ -32,6 +32,7 @@ import {
   uniqueNamespace,
 } from '../cluster/shared.js';
 import { startTestRegistry, type TestRegistry } from '../registry/registry.js';
+import { deleteParams, publishParams } from './policy-params.js';
 import { startWebhook, type RunningWebhook } from '../../src/webhook/run.js';
 import { createCA, issueServingCert } from '../../src/certs/issue.js';
 import { createProfile, profileBody, PROFILES } from './profiles.js';
@@ -132,6 +133,8 @@ beforeAll(async () => {
   const binding = bindingDoc as unknown as V1ValidatingAdmissionPolicyBinding;
   binding.metadata!.name = vapName;
   binding.spec!.policyName = vapName;
+  binding.spec!.paramRef = { ...binding.spec!.paramRef, name: `${id}-params` };
+  await publishParams(kc, `${id}-params`, [web, batch, other]);
   binding.spec!.matchResources = {
     namespaceSelector: {
       matchExpressions: [
@@ -184,6 +187,7 @@ afterAll(async () => {
   await admission.deleteValidatingAdmissionPolicyBinding({ name: vapName }).catch(() => undefined);
   await admission.deleteValidatingAdmissionPolicyBinding({ name: `${vapName}-only` }).catch(() => undefined);
   await admission.deleteValidatingAdmissionPolicy({ name: vapName }).catch(() => undefined);
+  await deleteParams(kc, `${id}-params`);
   await webhook?.stop();
   for (const name of [web, batch, other]) {
     await custom.deleteClusterCustomObject({ ...PROFILES, name }).catch(() => undefined);
@@ -432,7 +436,7 @@ test('kubectl debug: an ephemeral container gets the security context', async ()
 test('validating policy: an unsandboxed pod is refused even when no webhook mutated it', async () => {
   const text = await denial(vapOnly, podBody(uniqueName('bare')));
   expect(text).toMatch(
-    /ValidatingAdmissionPolicy .*denied request: podfence: pod lacks the podfence.dev\/applied annotation/,
+    /ValidatingAdmissionPolicy .*denied request: podfence: pod was not sandboxed by podfence for SandboxProfile/,
   );
 });
 
@@ -449,7 +453,7 @@ test('validating policy: a sandboxed pod cannot lose its sandbox on UPDATE', asy
       () => undefined,
       (e: unknown) => e,
     );
-  expect(errorText(err)).toContain('pod lacks the podfence.dev/applied annotation');
+  expect(errorText(err)).toContain('the podfence.dev/ annotations of a sandboxed pod cannot change');
   // Unrelated updates still work.
   await core.patchNamespacedPod({
     name,

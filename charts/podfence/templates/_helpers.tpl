@@ -28,6 +28,7 @@
 {{- define "podfence.webhook.certificate" -}}{{ include "podfence.fullname" . }}-webhook-serving{{- end -}}
 {{/* The namespace label that opts in and names the profile (fixed: the webhook reads this key). */}}
 {{- define "podfence.optInLabel" -}}podfence.dev/profile{{- end -}}
+{{- define "podfence.admissionParams" -}}{{ include "podfence.fullname" . }}-sandbox-params{{- end -}}
 {{- define "podfence.controller.lease" -}}{{ include "podfence.fullname" . }}-controller{{- end -}}
 
 {{- define "podfence.labels" -}}
