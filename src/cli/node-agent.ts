@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { DEFAULT_KUBELET_ROOT } from '../common/constants.js';
 import { loadKubeConfig } from '../common/kube.js';
@@ -17,6 +19,15 @@ interface NodeAgentFlags {
   resyncSeconds: string;
   csi: boolean;
   csiHelper?: string;
+  denials: boolean;
+  auditTap: string;
+  enableAudit?: boolean;
+}
+
+/** $PODFENCE_AUDIT_TAP, else the one `npm run build` made in this checkout, else `audit-tap` on PATH (the image). */
+function defaultAuditTap(): string {
+  const built = fileURLToPath(new URL('../../../audit-tap/build/audit-tap', import.meta.url));
+  return process.env.PODFENCE_AUDIT_TAP ?? (existsSync(built) ? built : 'audit-tap');
 }
 
 /** `podfence node-agent`: one per node (DaemonSet); writes profile files and the node's SandboxNodeReport. */
@@ -42,6 +53,9 @@ export function register(program: Command): void {
     .option('--csi', 'serve the podfence.dev CSI driver that delivers the wrapper (the default)', true)
     .option('--no-csi', 'do not serve the podfence.dev CSI driver (init-container delivery of the wrapper)')
     .option('--csi-helper <path>', 'the podfence-init the CSI volumes show (default: --init-binary)')
+    .option('--no-denials', 'do not collect sandbox denials from the kernel (audit records; docs/denials.md)')
+    .option('--audit-tap <path>', 'audit-tap binary for denials', defaultAuditTap())
+    .option('--enable-audit', "set the kernel's audit enabled flag (Landlock logs nothing while it is 0)")
     .action(async (flags: NodeAgentFlags) => {
       if (!flags.nodeName) throw new Error('--node-name (or $NODE_NAME) is required');
       const n = numericFlags(flags, {
@@ -61,6 +75,7 @@ export function register(program: Command): void {
         retireGraceMs: n.retireGraceSeconds * 1000,
         resyncMs: n.resyncSeconds * 1000,
         csiStatus: flags.csi ? () => csi?.status() : undefined,
+        denials: flags.denials ? { tap: flags.auditTap, enableAudit: !!flags.enableAudit } : undefined,
       });
       ops.addReadinessCheck('agent', () => agent.health());
       // The CSI driver: pods of this node get the wrapper from it, so the agent is not ready without it.

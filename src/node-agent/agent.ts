@@ -14,6 +14,8 @@ import { NODE_REPORT_RESOURCE, podInformer, profileInformer, type InformerOverri
 import type { NodeReportObject, NodeReportStatus, ProfileObject } from '../model/objects.js';
 import { podIsActive, seccompFilesOfPod } from '../model/pod-usage.js';
 import { sameContent } from '../model/same-content.js';
+import type { DenialCollector } from './denials/collector.js';
+import { createDenialCollector, type DenialsOptions } from './denials/index.js';
 import { ensureDir, readDir, removeFiles, writeFileAtomic } from './files.js';
 import { planSync, type DesiredFile } from './plan.js';
 import { probe } from './probe.js';
@@ -38,6 +40,8 @@ export interface NodeAgentOptions {
   informer?: InformerOverrides;
   /** The CSI driver's state, reported for the node label that gates scheduling (absent: no CSI driver). */
   csiStatus?: () => NodeReportStatus['csi'];
+  /** Collect sandbox denials from the kernel's audit records (Events, metric, log); off when undefined. */
+  denials?: DenialsOptions;
 }
 
 const SYNC = 'sync';
@@ -60,6 +64,7 @@ export class NodeAgent {
   private resyncTimer: NodeJS.Timeout | undefined;
   private readonly syncs: Counter<'result'>;
   private readonly filesGauge: Gauge;
+  private readonly denials: DenialCollector | undefined;
 
   constructor(private readonly opts: NodeAgentOptions) {
     const kc = opts.kubeConfig;
@@ -90,6 +95,17 @@ export class NodeAgent {
       help: 'Profile files reported installed on this node',
       registers: [opts.registry],
     });
+    if (opts.denials) {
+      const { nodeName, log, registry } = opts;
+      this.denials = createDenialCollector({
+        denials: opts.denials,
+        pods: this.pods,
+        core: this.core,
+        nodeName,
+        log,
+        registry,
+      });
+    }
   }
 
   health(): string | undefined {
@@ -127,10 +143,12 @@ export class NodeAgent {
     this.queue.add(SYNC);
     this.resyncTimer = setInterval(() => this.queue.add(SYNC), this.opts.resyncMs ?? 60_000);
     this.resyncTimer.unref?.();
+    this.denials?.start();
   }
 
   async stop(): Promise<void> {
     clearInterval(this.resyncTimer);
+    await this.denials?.stop();
     this.queue.shutDown();
     await this.workers;
     await Promise.all([this.profiles.stop(), this.pods.stop()]);

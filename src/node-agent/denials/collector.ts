@@ -114,7 +114,13 @@ export class DenialCollector {
       } else log.warn({ tap: l }, 'audit-tap');
     });
     child.on('error', (err) => {
-      this.tapError = `audit-tap: ${shortError(err)}`;
+      // Not started at all (ENOENT, EACCES): 'exit' does not follow, so the retry is scheduled here.
+      this.tapError = `audit-tap ${tap}: ${shortError(err)}`;
+      log.error({ err: shortError(err), tap, inMs: this.restartMs }, 'cannot run audit-tap: no denials are collected');
+      if (child.pid === undefined && !this.stopped) {
+        this.timer = setTimeout(() => this.spawnTap(), this.restartMs);
+        this.restartMs = Math.min(this.restartMs * 2, 60_000);
+      }
     });
     child.on('exit', (code, signal) => {
       if (this.stopped) return;
@@ -144,7 +150,19 @@ export class DenialCollector {
       const pod = ids.podUid ? await this.opts.podByUid(ids.podUid, ids.containerId) : undefined;
       const a = attribute(d, ids, pod);
       if ('drop' in a) {
-        this.dropped.set(a.drop, (this.dropped.get(a.drop) ?? 0) + 1);
+        const n = (this.dropped.get(a.drop) ?? 0) + 1;
+        this.dropped.set(a.drop, n);
+        // Not podfence's: debug only (a host full of other denials must not flood the log), the first at info.
+        const line = {
+          reason: a.drop,
+          layer: d.layer,
+          operation: d.operation,
+          object: d.object,
+          pid: d.pid,
+          dropped: n,
+        };
+        if (n === 1) this.opts.log.info(line, 'denial ignored (first of its kind)');
+        else this.opts.log.debug(line, 'denial ignored');
         continue;
       }
       this.counter.inc({ namespace: a.denial.namespace, profile: a.denial.profile, layer: a.denial.layer });
