@@ -294,10 +294,24 @@ async function main(): Promise<void> {
     const before = parseHistogram((await opsGet(whOps, '/metrics')).text, metricName);
     const rss = { controller: 0, webhook: 0 };
     const sample = () => {
-      rss.controller = Math.max(rss.controller, rssBytesFromStatus(status(controller.pid)));
-      rss.webhook = Math.max(rss.webhook, rssBytesFromStatus(status(webhook.pid)));
+      // a process gone mid-run (crash, or a signal from outside) is reported by name, not as a missing /proc file
+      for (const [name, proc] of [
+        ['controller', controller],
+        ['webhook', webhook],
+      ] as const) {
+        if (!proc.isRunning()) throw new Error(`podfence ${name} exited during the run:\n${logTail(proc.logPath)}`);
+        rss[name] = Math.max(rss[name], rssBytesFromStatus(status(proc.pid)));
+      }
     };
-    const sampler = setInterval(sample, 500);
+    let sampleError: unknown;
+    const sampleSafely = () => {
+      try {
+        sample();
+      } catch (err) {
+        sampleError ??= err;
+      }
+    };
+    const sampler = setInterval(sampleSafely, 500);
     progress(`creating ${pods} pods in ${namespaces} opted-in namespaces, ${concurrency} at a time`);
     const createMs: number[] = [];
     const t0 = Date.now();
@@ -333,6 +347,7 @@ async function main(): Promise<void> {
         if (++done % 1000 === 0) progress(`${done} pods created (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
       },
     );
+    if (sampleError) throw sampleError;
     const stormSeconds = (Date.now() - t0) / 1000;
     const after = parseHistogram((await opsGet(whOps, '/metrics')).text, metricName);
     const admissionP99 = histogramQuantile(bucketDelta(after, before), 0.99) * 1000;
