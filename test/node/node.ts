@@ -273,8 +273,6 @@ export async function startNode(cluster: ClusterForNode, opts: NodeOptions = {})
       NODE_READY_TIMEOUT_MS,
     );
     log(`node ${layout.nodeName} is Ready`);
-    // The CSIDriver object of the chart, so the node agent's podfence.dev driver serves inline volumes here.
-    await ensureCsiDriver(cluster.kubeConfig);
 
     return {
       name: layout.nodeName,

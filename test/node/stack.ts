@@ -15,7 +15,7 @@ import { ensurePodfenceCli } from '../cluster/podfence-cli.js';
 import { logTail, startProcess, type ManagedProcess } from '../cluster/processes.js';
 import { repoRoot } from '../cluster/repo-root.js';
 import { DEFAULT_LAYOUT, type NodeLayout } from './config.js';
-import { cleanupNode, startNode, type TestNode } from './node.js';
+import { cleanupNode, ensureCsiDriver, startNode, type TestNode } from './node.js';
 import {
   buildOperatorImage,
   bypassProxyFor,
@@ -212,6 +212,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       cluster.kubeConfig,
       applied.filter((o) => o.kind === 'CustomResourceDefinition').map((o) => o.metadata!.name!),
     );
+    // The chart's CSIDriver, for the node agent's podfence.dev driver (what `helm install` creates in a cluster).
+    if (withPodfence && !viaChart) await ensureCsiDriver(cluster.kubeConfig);
 
     const startPodfence = async (mode: string, args: string[]) => {
       const port = await freePort();
