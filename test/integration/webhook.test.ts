@@ -539,6 +539,71 @@ test('reinvocation: a webhook running after podfence that adds a container canno
   }
 });
 
+test('escapes through the apiserver (#13): refused naming the field in an opted-in namespace, admitted in a plain one', async () => {
+  const app = (over: Record<string, unknown>) => ({
+    name: 'app',
+    image: 'registry.invalid/app:1',
+    command: ['/bin/app'],
+    ...over,
+  });
+  const attempts: [string, Partial<V1Pod['spec']>, RegExp][] = [
+    [
+      'dollar',
+      {
+        volumes: [{ name: 'd', emptyDir: {} }],
+        containers: [app({ env: [{ name: 'ROOT', value: '' }], volumeMounts: [{ name: 'd', mountPath: '/$(ROOT)' }] })],
+      },
+      /spec\.containers\[0\]\.volumeMounts\[0\]\.mountPath .*"\$\("/,
+    ],
+    [
+      'shadow',
+      {
+        volumes: [{ name: 's', emptyDir: {} }],
+        containers: [app({ volumeMounts: [{ name: 's', mountPath: '//podfence/podfence-init' }] })],
+      },
+      /volumeMounts\[0\]\.mountPath .*canonical \(\/podfence\/podfence-init\)/,
+    ],
+    ['groups', { securityContext: { supplementalGroups: [0] } }, /supplementalGroups: \[0\]/],
+    ['fsgroup', { securityContext: { fsGroup: 0 } }, /fsGroup: 0/],
+    [
+      'apparmor',
+      { containers: [app({ securityContext: { appArmorProfile: { type: 'Unconfined' } } })] },
+      /appArmorProfile: Unconfined/,
+    ],
+    ['hostport', { containers: [app({ ports: [{ containerPort: 80, hostPort: 8080 }] })] }, /hostPort 8080/],
+  ];
+  for (const [name, spec, field] of attempts) {
+    expect([name, await denial(shop, podBody(uniqueName(name), spec))]).toEqual([name, expect.stringMatching(field)]);
+    // The control: the very same spec is admitted where podfence is not asked to sandbox.
+    const admitted = await createPod(plain, podBody(uniqueName(name), spec));
+    expect([name, admitted.metadata?.name]).toEqual([name, expect.any(String)]);
+  }
+});
+
+test('exec probes and exec lifecycle hooks come back behind the wrapper (they run beside the command)', async () => {
+  const exec = { exec: { command: ['/bin/check'] } };
+  const pod = await createPod(
+    shop,
+    podBody(uniqueName('hooks'), {
+      containers: [
+        {
+          name: 'app',
+          image: 'registry.invalid/app:1',
+          command: ['/bin/app'],
+          livenessProbe: exec,
+          lifecycle: { postStart: exec, preStop: exec },
+        },
+      ],
+    }),
+  );
+  const c = pod.spec!.containers[0]!;
+  for (const cmd of [c.livenessProbe?.exec?.command, c.lifecycle?.postStart?.exec?.command]) {
+    expect(cmd?.[0]).toBe('/podfence/podfence-init');
+    expect(cmd?.slice(-2)).toEqual(['--', '/bin/check']);
+  }
+  expect(c.lifecycle?.preStop?.exec?.command?.[0]).toBe('/podfence/podfence-init');
+});
+
 test('with the webhook stopped, pod creation in an opted-in namespace is refused', async () => {
   await webhook!.stop();
   webhook = undefined;
