@@ -157,11 +157,28 @@ function problems(out: V1Pod): string[] {
   return found;
 }
 
+/**
+ * Half the runs strip the security-context weakenings, host ports and the AppArmor annotation and keep the hostile
+ * mount paths, probes and hooks: under the deny policy a wholly hostile pod is nearly always refused, and the
+ * property must be exercised on admitted pods in every run, not only in lucky ones.
+ */
+const tame = (pod: V1Pod): V1Pod => {
+  const p = structuredClone(pod);
+  p.metadata = { ...p.metadata, annotations: {} };
+  delete p.spec!.securityContext;
+  for (const c of [...p.spec!.containers, ...(p.spec!.initContainers ?? [])]) {
+    delete c.securityContext;
+    delete c.ports;
+  }
+  return p;
+};
+const mixedPodArb = fc.oneof(podArb, podArb.map(tame));
+
 describe('hostile pods (property): never a grant wider than the profile’s', () => {
   test.each(['deny', 'overwrite'] as const)('policy %s', (policy) => {
     let admitted = 0;
     fc.assert(
-      fc.property(podArb, (pod) => {
+      fc.property(mixedPodArb, (pod) => {
         const r = mutatePod(pod, ctx(policy));
         if (!r.ok) return;
         admitted++;
