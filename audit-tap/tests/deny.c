@@ -6,7 +6,9 @@
  *   deny create PATH            create PATH (what "landlock ... exec" runs after the exec)
  *   deny landlock-net PORT      Landlock handling TCP bind and connect with no rule, then connect to
  *                               127.0.0.1:PORT and bind PORT+1
- * Prints "pid=N errno=NAME" for the attempt (the pid audit records should carry). */
+ * Prints "pid=N errno=NAME" for the attempt (the pid audit records should carry). With DENY_HOLD=FILE in the
+ * environment, the seccomp modes then stay alive until FILE exists (60 s at most): the tap reads the caller's cgroup
+ * from /proc/<pid>, so a test of that field must not race the process's exit. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/filter.h>
@@ -43,6 +45,12 @@ static void report(int ok)
 	fflush(stdout);
 }
 
+static void hold(void)
+{
+	const char *file = getenv("DENY_HOLD");
+	for (int i = 0; file && i < 600 && access(file, F_OK) != 0; i++)
+		usleep(100000);
+}
 static int seccomp_on_getppid(uint32_t action, unsigned long flags)
 {
 	struct sock_filter f[] = {
@@ -79,6 +87,7 @@ int main(int argc, char **argv)
 		}
 		long r = syscall(SYS_getppid);
 		report(r >= 0);
+		hold();
 		return 0;
 	}
 	if (strcmp(mode, "landlock") == 0 && argc > 2) {

@@ -40,15 +40,29 @@ pid_of() { sed -n 's/^pid=\([0-9]*\) .*/\1/p' <<<"$1"; }
 # 1. netlink: SECCOMP_RET_LOG, with audit disabled or not (seccomp records are forced).
 if start_tap && grep -q 'source=netlink' "$W/err"; then ok "netlink source joins the read-log group"
 else ko "netlink source joins the read-log group" "$(cat "$W/err")"; fi
-out=$("$DENY" seccomp-log); p=$(pid_of "$out")
-if wait_line "^type=1326 audit\([0-9.]+:[0-9]+\): .* pid=$p .*syscall=110 .*code=0x7ffc0000 pf_cgroup=[^ ]*0::[^ ]*$"; then
+# deny_held MODE...: runs deny until the test has seen its record (DENY_HOLD), so the tap can still read its
+# cgroup however slow the machine; its "pid=N ..." line lands in $W/deny.out. release_deny lets it exit.
+deny_pid=
+deny_held() {
+  rm -f "$W/release"
+  : >"$W/deny.out"
+  DENY_HOLD="$W/release" "$DENY" "$@" >"$W/deny.out" &
+  deny_pid=$!
+  for _ in $(seq 300); do grep -q '^pid=' "$W/deny.out" && break; sleep 0.1; done
+}
+release_deny() { touch "$W/release"; wait "$deny_pid" 2>/dev/null; }
+deny_held seccomp-log; out=$(cat "$W/deny.out"); p=$(pid_of "$out")
+ok1=0
+wait_line "^type=1326 audit\([0-9.]+:[0-9]+\): .* pid=$p .*syscall=110 .*code=0x7ffc0000 pf_cgroup=[^ ]*0::[^ ]*$" && ok1=1
+release_deny
+if [[ $ok1 == 1 ]]; then
   ok "seccomp RET_LOG record, one line, with the caller's pid and cgroup"
 else ko "seccomp RET_LOG record" "deny: $out" "tap: $(tail -3 "$W/out")"; fi
 
 # 2. ERRNO: silent without SECCOMP_FILTER_FLAG_LOG, logged (code 0x50000) with it.
 out=$("$DENY" seccomp-errno); quiet=$(pid_of "$out")
 out=$("$DENY" seccomp-errno log); p=$(pid_of "$out")
-if wait_line "^type=1326 .* pid=$p .*syscall=110 .*code=0x50000 " && ! grep -q " pid=$quiet " "$W/out"; then
+if wait_line "^type=1326 .* pid=$p .*syscall=110 .*code=0x50000( |$)" && ! grep -q " pid=$quiet " "$W/out"; then
   ok "seccomp ERRNO is logged only with SECCOMP_FILTER_FLAG_LOG"
 else ko "seccomp ERRNO logging" "tap: $(tail -3 "$W/out")"; fi
 
