@@ -151,6 +151,9 @@ d('chart installed on a real node', () => {
   /** The values this machine needs: local images, the node's kubelet dir, and the apiserver's address (no kube-proxy). */
   const localValues = () => chartValues(node, cluster.apiserverUrl);
 
+  // The chart's default helperDelivery is csi: the agent runs as root (it bind-mounts the wrapper for pods).
+  const agentUid = 0;
+
   test('helm install --wait: every podfence pod runs and is ready', async () => {
     helmOk(['install', REL, CHART_DIR, '-n', NS, '--create-namespace', '--wait', '--timeout', '5m', ...localValues()]);
     // helm --wait counts a DaemonSet ready within its maxUnavailable (1 of 1 here): wait for the agent too.
@@ -178,10 +181,11 @@ d('chart installed on a real node', () => {
     for (const p of profiles) {
       const file = join(node.kubeletRoot, 'seccomp', p.status.seccompProfilePath);
       expect(existsSync(file)).toBe(true);
-      // Written by the non-root agent: the CHOWN-only init step handed it the directory.
-      expect(statSync(file).uid).toBe(65532);
+      // Written by the agent: root in csi mode (the default; it mounts), else the non-root agent the CHOWN-only
+      // init step handed the directory to.
+      expect(statSync(file).uid).toBe(agentUid);
     }
-    expect(statSync(dir).uid).toBe(65532);
+    expect(statSync(dir).uid).toBe(agentUid);
     expect(readdirSync(dir).length).toBeGreaterThanOrEqual(3);
   }, 180_000);
 

@@ -166,7 +166,7 @@ test("with the policies: the node agent writes only its own node's report", asyn
   expect(await outcome(patchReportStatus(admin, 'n2'))).toBe('allowed');
 });
 
-test("with the policies: the controller sets and removes podfence's seccomp labels and nothing else", async () => {
+test("with the policies: the controller sets and removes podfence's seccomp and CSI-ready labels and nothing else", async () => {
   const dryPatch = () =>
     controller
       .makeApiClient(CoreV1Api)
@@ -184,7 +184,14 @@ test("with the policies: the controller sets and removes podfence's seccomp labe
       patchNode(controller, 'n1', { metadata: { labels: { 'seccomp.podfence.dev/0123456789abcdef': null } } }),
     ),
   ).toBe('allowed');
+  // The CSI readiness label (helperDelivery csi) is podfence's too.
+  for (const v of ['true', null]) {
+    expect(await outcome(patchNode(controller, 'n1', { metadata: { labels: { 'csi.podfence.dev/ready': v } } }))).toBe(
+      'allowed',
+    );
+  }
   for (const body of [
+    { metadata: { labels: { 'csi.podfence.dev/other': 'true' } } },
     { metadata: { labels: { 'kubernetes.io/hostname': 'n2' } } },
     { metadata: { labels: { 'kubernetes.io/hostname': null } } },
     { metadata: { annotations: { a: 'b' } } },
