@@ -31,6 +31,7 @@
  *   io-uring            io_uring_setup      userfaultfd     userfaultfd(UFFD_USER_MODE_ONLY)
  *   ptrace-child        fork a child, PTRACE_ATTACH to it    vm-writev   process_vm_writev into a child
  *   personality-rie     personality(READ_IMPLIES_EXEC)
+ *   copy-exec:PATH      copy this binary to PATH (mode 0755) and run the copy: a program the workload wrote
  * Static (musl) so it runs in an image that holds nothing else. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -113,6 +114,7 @@ static int check_status(const char *name) {
     return 0;
   }
   char line[256], nnp[32] = "?", seccomp[32] = "?", eff[32] = "?", prm[32] = "?", bnd[32] = "?", amb[32] = "?";
+  char groups[128] = "";
   while (fgets(line, sizeof line, f)) {
     sscanf(line, "NoNewPrivs: %31s", nnp);
     sscanf(line, "Seccomp: %31s", seccomp);
@@ -120,10 +122,20 @@ static int check_status(const char *name) {
     sscanf(line, "CapPrm: %31s", prm);
     sscanf(line, "CapBnd: %31s", bnd);
     sscanf(line, "CapAmb: %31s", amb);
+    if (!strncmp(line, "Groups:", 7)) {
+      /* "Groups:\t0 10 \n" -> "0,10" */
+      size_t k = 0;
+      for (const char *c = line + 7; *c && k + 1 < sizeof groups; c++) {
+        if (*c >= '0' && *c <= '9') groups[k++] = *c;
+        else if (k && groups[k - 1] != ',') groups[k++] = ',';
+      }
+      while (k && groups[k - 1] == ',') k--;
+      groups[k] = '\0';
+    }
   }
   fclose(f);
-  report(name, 0, "nonewprivs=%s seccomp=%s capeff=%s capprm=%s capbnd=%s capamb=%s", nnp, seccomp, eff, prm, bnd,
-         amb);
+  report(name, 0, "nonewprivs=%s seccomp=%s capeff=%s capprm=%s capbnd=%s capamb=%s groups=%s", nnp, seccomp, eff, prm,
+         bnd, amb, groups[0] ? groups : "none");
   return 0;
 }
 
@@ -148,13 +160,13 @@ static int check_write(const char *name, const char *path) {
 }
 
 /* The exec error travels back over a close-on-exec pipe: EOF means execve succeeded. */
-static int check_exec(const char *name, const char *path) {
+static int check_exec(const char *name, const char *path, const char *arg) {
   int p[2];
   if (pipe2(p, O_CLOEXEC) < 0) return report(name, errno, NULL), 0;
   pid_t pid = fork();
   if (pid == 0) {
     close(p[0]);
-    char *argv[] = {(char *)path, "true", NULL};
+    char *argv[] = {(char *)path, (char *)arg, NULL};
     char *envp[] = {NULL};
     execve(path, argv, envp);
     int e = errno;
@@ -366,6 +378,19 @@ static void ptrace_child(const char *name, int vm_write) {
   report(name, err, NULL);
 }
 
+static void copy_exec(const char *name, const char *dst) {
+  int src = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+  if (src < 0) return report(name, errno, "step=open-self");
+  int fd = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+  if (fd < 0) return report(name, errno, "step=create");
+  char buf[65536];
+  ssize_t n;
+  while ((n = read(src, buf, sizeof buf)) > 0)
+    if (write(fd, buf, (size_t)n) != n) return report(name, errno, "step=write");
+  close(fd);
+  check_exec(name, dst, "uname"); /* the copy is this probe: it runs its uname check */
+}
+
 static int run_check(char *check) {
   char name[256];
   snprintf(name, sizeof name, "%s", check);
@@ -391,7 +416,7 @@ static int run_check(char *check) {
   } else if (!strcmp(check, "write") && arg1) {
     check_write(name, arg1);
   } else if (!strcmp(check, "exec") && arg1) {
-    check_exec(name, arg1);
+    check_exec(name, arg1, "true");
   } else if (!strcmp(check, "connect") && arg1 && arg2) {
     check_connect(name, arg1, arg2);
   } else if (!strcmp(check, "bind") && arg1) {
@@ -440,6 +465,8 @@ static int run_check(char *check) {
     ptrace_child(name, 1);
   } else if (!strcmp(check, "personality-rie")) {
     report(name, personality(PER_LINUX | READ_IMPLIES_EXEC) < 0 ? errno : 0, NULL);
+  } else if (!strcmp(check, "copy-exec") && arg1) {
+    copy_exec(name, arg1);
   } else if (!strcmp(check, "sleep") && arg1) {
     sleep((unsigned)atoi(arg1));
   } else {
