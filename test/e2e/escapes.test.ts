@@ -37,6 +37,20 @@ const SOCKETS = ['socket:16:3.15', 'socket:40:1', 'socket:38:5', 'socket:2:2.1',
 
 type Edit = (p: V1Pod, c: V1Container) => void;
 /** Pod specs the webhook refuses in the sandboxed namespace; each runs in the control namespace. */
+/** The apiserver's refusal as its Status message (the raw body is JSON, with its quotes escaped). */
+function refusalMessage(err: unknown): string {
+  const body = (err as { body?: unknown }).body;
+  if (typeof body === 'string') {
+    try {
+      return String((JSON.parse(body) as { message?: unknown }).message ?? body);
+    } catch {
+      return body;
+    }
+  }
+  if (body && typeof body === 'object' && 'message' in body) return String((body as { message: unknown }).message);
+  return String(err);
+}
+
 const REFUSED: Record<string, { checks: string[]; edit: Edit; field: RegExp }> = {
   // A volume path the kubelet expands in the command: /$(ROOT) with ROOT empty would become "/".
   dollar: {
@@ -186,7 +200,7 @@ d('escapes: a tenant tries to leave the sandbox, on a real node', () => {
         ...Object.entries(REFUSED).map(async ([name, { checks, edit }]) => {
           refusals[name] = await createPod(kc, pod(NS.sandboxed, name, checks, edit)).then(
             () => 'admitted',
-            (err: unknown) => String((err as { body?: string }).body ?? err),
+            (err: unknown) => refusalMessage(err),
           );
           await createPod(kc, pod(NS.control, name, checks, edit));
           const log = await waitForPodLog(kc, NS.control, name, 180_000);
