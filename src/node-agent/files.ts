@@ -12,7 +12,8 @@ export async function ensureDir(dir: string): Promise<void> {
   await fs.mkdir(dir, { recursive: true, mode: 0o755 });
 }
 
-async function fsyncDir(dir: string): Promise<void> {
+/** fsync of a directory: makes a rename or unlink in it durable. */
+export async function fsyncDir(dir: string): Promise<void> {
   const handle = await fs.open(dir, 'r');
   try {
     await handle.sync();

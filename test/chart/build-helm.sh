@@ -42,7 +42,8 @@ done
 
 log "building helm $HELM_VERSION with $("$GO" env GOVERSION) into $dir (a few minutes on 2 cores)"
 t0=$SECONDS
-tmp="$dir/.helm.tmp"
+# A temporary name of its own: two builds at once (a demo and a test) must not move each other's file.
+tmp=$(mktemp "$dir/.helm.tmp.XXXXXX")
 (cd "$here/tools" && "$GO" build -trimpath \
 -ldflags "$ldflags" -o "$tmp" helm.sh/helm/v3/cmd/helm) || { log "ERROR: go build of helm failed (is the Go module proxy reachable?)"; exit 1; }
 mv -f "$tmp" "$bin"

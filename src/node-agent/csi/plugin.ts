@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { PODFENCE_VERSION } from '../../common/version.js';
 import { CommandMounter, type Mounter } from './mounter.js';
 import { csiPaths, DRIVER_NAME, SUPPORTED_CSI_VERSIONS, type CsiPaths } from './names.js';
 import { NodeService } from './node-service.js';
@@ -169,7 +170,7 @@ export class CsiPlugin {
     return {
       GetPluginInfo: this.unary('GetPluginInfo', () => ({
         name: DRIVER_NAME,
-        vendor_version: this.o.vendorVersion ?? '0.1.0',
+        vendor_version: this.o.vendorVersion ?? PODFENCE_VERSION,
         manifest: {},
       })),
       // No controller service: the volume needs no provisioning or attaching.

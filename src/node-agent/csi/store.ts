@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
+import { fsyncDir } from '../files.js';
 import { HELPER_FILE } from './names.js';
 import { VERSION_NAME, versionsToRemove } from './store-plan.js';
 
@@ -132,13 +133,4 @@ export class HelperStore {
 
 export function identity(st: { dev: number | bigint; ino: number | bigint }): string {
   return `${st.dev}:${st.ino}`;
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  const handle = await fs.open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
