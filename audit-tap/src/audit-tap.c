@@ -1,9 +1,10 @@
 /* audit-tap: prints the kernel's audit records as they happen, one per line, on stdout:
  *
- *   type=<record type> audit(<seconds>.<millis>:<serial>): <fields> [pf_cgroup=<cgroup lines, |-separated>]
+ *   type=<record type> audit(<sec>.<ms>:<serial>): <fields> [pf_cgroup=<cgroup lines, |-separated>] [pf_pcgroup=...]
  *
  * pf_cgroup is added by the tap (not the kernel) to records naming a pid (SYSCALL, SECCOMP, LANDLOCK_DOMAIN): the
- * process's /proc/<pid>/cgroup, read at once, so the node agent can find its pod even when it has exited since.
+ * process's /proc/<pid>/cgroup, read at once, so the node agent can find its pod even when it has exited since;
+ * pf_pcgroup, the parent's, on a SYSCALL record whose process is already gone.
  * Source 1, preferred: the audit netlink multicast group AUDIT_NLGRP_READLOG. It gets every record whether or not
  * auditd runs, takes nothing from auditd, and is not rate-limited. Needs CAP_AUDIT_READ (init user namespace) and
  * the host network namespace (records are multicast only in init_net).
@@ -47,26 +48,23 @@ __attribute__((format(printf, 1, 2))) static void status(const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Appends " pf_cgroup=<lines of /proc/<pid>/cgroup joined by |>" for a record that names a pid: read here, within
- * moments of the record, because the process (a short-lived child, a task seccomp kills) may be gone by the time
- * the node agent would read it. Spaces and control characters become '_', so the value is one field. */
-static size_t add_cgroup(size_t n, unsigned type, const char *body, size_t len)
+/* The number after `key` (" pid=", " ppid=") in the record's body, or 0. */
+static long field_pid(const char *body, size_t len, const char *key)
 {
-	if (type != AUDIT_SYSCALL && type != 1326 /* SECCOMP */ && type != 1424 /* LANDLOCK_DOMAIN */)
-		return n;
-	const char *p = NULL;
-	for (size_t i = 0; i + 5 < len; i++) {
-		if (memcmp(body + i, " pid=", 5) == 0) {
-			p = body + i + 5;
-			break;
-		}
-	}
-	if (!p)
-		return n;
-	char path[64];
-	long pid = strtol(p, NULL, 10);
+	size_t k = strlen(key);
+	for (size_t i = 0; i + k < len; i++)
+		if (memcmp(body + i, key, k) == 0)
+			return strtol(body + i + k, NULL, 10);
+	return 0;
+}
+
+/* Appends " <key><lines of /proc/<pid>/cgroup joined by |>"; returns n unchanged when it cannot be read (the process
+ * is gone). Spaces and control characters become '_', so the value is one field. */
+static size_t append_cgroup(size_t n, const char *key, long pid)
+{
 	if (pid <= 0)
 		return n;
+	char path[64];
 	snprintf(path, sizeof path, "/proc/%ld/cgroup", pid);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -76,17 +74,34 @@ static size_t add_cgroup(size_t n, unsigned type, const char *body, size_t len)
 	close(fd);
 	if (r <= 0)
 		return n;
-	static const char key[] = " pf_cgroup=";
-	if (n + sizeof key + (size_t)r + 2 > sizeof line)
+	size_t klen = strlen(key);
+	if (n + klen + (size_t)r + 2 > sizeof line)
 		return n;
-	memcpy(line + n, key, sizeof key - 1);
-	n += sizeof key - 1;
+	memcpy(line + n, key, klen);
+	n += klen;
 	while (r > 0 && cg[r - 1] == '\n')
 		r--;
 	for (ssize_t i = 0; i < r; i++) {
 		unsigned char c = (unsigned char)cg[i];
 		line[n++] = c == '\n' ? '|' : (c <= 0x20 || c == 0x7f) ? '_' : (char)c;
 	}
+	return n;
+}
+
+/* Adds the cgroup of the process a record names (SYSCALL, SECCOMP, LANDLOCK_DOMAIN), read here, within moments of
+ * the record, because the process may be gone by the time the node agent would read it. It often is already: a
+ * forked child that exits right after its denial is reaped before the kernel's audit thread and this tap get to
+ * run (about half the time on a busy 2-CPU node). So for a SYSCALL record whose process is gone, the parent's
+ * cgroup is added instead as pf_pcgroup (the parent of a container's process is in the same container, or
+ * outside every pod: the runtime's shim). SECCOMP records name no parent. */
+static size_t add_cgroup(size_t n, unsigned type, const char *body, size_t len)
+{
+	if (type != AUDIT_SYSCALL && type != 1326 /* SECCOMP */ && type != 1424 /* LANDLOCK_DOMAIN */)
+		return n;
+	size_t was = n;
+	n = append_cgroup(n, " pf_cgroup=", field_pid(body, len, " pid="));
+	if (n == was && type == AUDIT_SYSCALL)
+		n = append_cgroup(n, " pf_pcgroup=", field_pid(body, len, " ppid="));
 	return n;
 }
 

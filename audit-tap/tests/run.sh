@@ -77,6 +77,15 @@ if command -v auditctl >/dev/null; then
     grep -Eq "^type=1423 audit\([0-9.]+:$serial\): domain=[0-9a-f]+ blockers=fs.make_reg path=\"$W/ro\"" "$W/out"; then
     ok "Landlock denial: ACCESS (1423) and SYSCALL (1300, the pid) share one event"
   else ko "Landlock denial record" "deny: $out" "tap: $(tail -5 "$W/out")"; fi
+  # A caller gone before the tap reads its cgroup (the tap is stopped meanwhile, so it surely is): the record
+  # carries the parent's cgroup (this script's) as pf_pcgroup instead.
+  kill -STOP "$tap_pid"
+  out=$("$DENY" landlock "$W/ro"); p=$(pid_of "$out")
+  kill -CONT "$tap_pid"
+  if wait_line "^type=1300 .* ppid=$$ pid=$p .* pf_pcgroup=[^ ]*[0-9]+:[^ ]*$" &&
+    ! grep -Eq "^type=1300 .* pid=$p .* pf_cgroup=" "$W/out"; then
+    ok "a caller already gone: its parent's cgroup (pf_pcgroup) instead of its own"
+  else ko "parent's cgroup for a gone caller" "deny: $out" "tap: $(grep -E " pid=$p " "$W/out" | tail -3)"; fi
   out=$("$DENY" landlock "$W/ro" exec); p=$(pid_of "$out")
   if wait_line "^type=1300 .* pid=$p "; then ok "Landlock denial after execve is logged with LOG_NEW_EXEC_ON"
   else ko "Landlock denial after execve" "deny: $out" "tap: $(tail -5 "$W/out")"; fi

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import { shortError } from '../../kube/errors.js';
 import { DenialAggregator, DEFAULT_LIMITS, eventMessage, type AggregatorLimits, type Emission } from './aggregate.js';
-import { attribute, type PodDenial } from './attribute.js';
+import { attribute, type Attribution, type PodDenial } from './attribute.js';
 import { AuditEventAssembler, type AuditEvent } from './audit-events.js';
 import { parseAuditLine } from './audit-record.js';
 import { parseCgroup, type CgroupIds } from './cgroup.js';
@@ -28,6 +28,18 @@ export interface DenialCollectorOptions {
   now?: () => number;
 }
 
+const PROCESS_GONE = 'process gone before its cgroup was read';
+
+/** The metric's reason label: a small fixed set (the drop text may name a container). */
+function dropReason(drop: string): string {
+  return drop.startsWith('container ') ? 'container not wrapped by podfence' : drop;
+}
+
+/** /proc/<pid>/cgroup text from the tap's one-field form (lines joined by `|`). */
+function unjoin(field: string): string {
+  return field.replace(/\|/g, '\n');
+}
+
 /** seccomp records podfence's own profiles cause on purpose: glibc's clone3 probe gets ENOSYS to fall back to clone. */
 function isPodfenceMechanics(d: Denial): boolean {
   return d.layer === 'seccomp' && d.object === 'clone3' && d.detail === 'errno';
@@ -43,6 +55,7 @@ export class DenialCollector {
   private readonly domains = new LandlockDomains();
   private readonly aggregator: DenialAggregator;
   private readonly counter: Counter<'namespace' | 'profile' | 'layer'>;
+  private readonly droppedTotal: Counter<'layer' | 'reason'>;
   private readonly now: () => number;
   private child: ChildProcess | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -54,7 +67,8 @@ export class DenialCollector {
   private tapError: string | undefined = 'audit-tap not started';
   /** Serializes the async part so denials are handled in arrival order. */
   private chain: Promise<void> = Promise.resolve();
-  private readonly cgroupCache = new Map<number, { ids: CgroupIds; at: number }>();
+  private readonly cgroupCache = new Map<number, { ids: CgroupIds | undefined; at: number }>();
+  private readonly domainPods = new Map<string, CgroupIds>();
   readonly dropped = new Map<string, number>();
 
   constructor(private readonly opts: DenialCollectorOptions) {
@@ -64,6 +78,14 @@ export class DenialCollector {
       name: 'podfence_denials_total',
       help: 'Operations the sandbox refused (or, in audit mode, logged), by namespace, profile and layer',
       labelNames: ['namespace', 'profile', 'layer'],
+      registers: [opts.registry],
+    });
+    this.droppedTotal = new Counter({
+      name: 'podfence_denials_dropped_total',
+      help:
+        'Denials the kernel logged that were not reported: not from a pod podfence sandboxed, or from a process ' +
+        'that was gone before its cgroup could be read (by layer and reason)',
+      labelNames: ['layer', 'reason'],
       registers: [opts.registry],
     });
   }
@@ -147,9 +169,10 @@ export class DenialCollector {
     for (const d of denials) {
       if (isPodfenceMechanics(d)) continue;
       const ids = await this.cgroupOf(d);
-      const pod = ids.podUid ? await this.opts.podByUid(ids.podUid, ids.containerId) : undefined;
-      const a = attribute(d, ids, pod);
+      const pod = ids?.podUid ? await this.opts.podByUid(ids.podUid, ids.containerId) : undefined;
+      const a: Attribution = ids ? attribute(d, ids, pod) : { drop: PROCESS_GONE };
       if ('drop' in a) {
+        this.droppedTotal.inc({ layer: d.layer, reason: dropReason(a.drop) });
         const n = (this.dropped.get(a.drop) ?? 0) + 1;
         this.dropped.set(a.drop, n);
         // Not podfence's: debug only (a host full of other denials must not flood the log), the first at info.
@@ -171,25 +194,43 @@ export class DenialCollector {
     await this.flush();
   }
 
-  private async cgroupOf(d: Denial): Promise<CgroupIds> {
-    // What the tap read right away wins: the process may have exited since.
-    if (d.cgroup) {
-      const ids = parseCgroup(d.cgroup.replace(/\|/g, '\n'));
-      if (ids.podUid) return ids;
+  /**
+   * The cgroup a denial happened in, or undefined when none could be read. The actor's own (read by the tap at once)
+   * decides when it was read. A forked child that exits right after its denial is often reaped before the kernel's
+   * audit thread and the tap run; then a Landlock denial falls back to its parent's cgroup (the tap's pf_pcgroup),
+   * its domain creator's (podfence-init, the container's entrypoint, which every process of the domain descends
+   * from) and the pod an earlier denial of the same domain was tied to. seccomp records name no parent or domain.
+   */
+  private async cgroupOf(d: Denial): Promise<CgroupIds | undefined> {
+    if (d.cgroup) return this.learn(d, parseCgroup(unjoin(d.cgroup)));
+    for (const text of [d.parentCgroup, d.domainCgroup]) {
+      const ids = text ? parseCgroup(unjoin(text)) : {};
+      if (ids.podUid) return this.learn(d, ids);
     }
-    if (!d.pid) return {};
+    const known = d.domain ? this.domainPods.get(d.domain) : undefined;
+    if (known) return known;
+    if (!d.pid) return undefined;
     const now = this.now();
     const hit = this.cgroupCache.get(d.pid);
     // Short: pids are reused, but a loop of denials from one process needs one read.
     if (hit && now - hit.at < 2_000) return hit.ids;
-    let ids: CgroupIds = {};
+    let ids: CgroupIds | undefined;
     try {
-      ids = parseCgroup(await readFile(`${this.opts.procRoot ?? '/proc'}/${d.pid}/cgroup`, 'utf8'));
+      ids = this.learn(d, parseCgroup(await readFile(`${this.opts.procRoot ?? '/proc'}/${d.pid}/cgroup`, 'utf8')));
     } catch {
       // Gone already (a short-lived process): nothing to tie it to.
     }
     if (this.cgroupCache.size > 10_000) this.cgroupCache.clear();
     this.cgroupCache.set(d.pid, { ids, at: now });
+    return ids;
+  }
+
+  /** Remembers which pod a Landlock domain's denials come from (domain IDs are never reused until reboot). */
+  private learn(d: Denial, ids: CgroupIds): CgroupIds {
+    if (d.domain && ids.podUid && !this.domainPods.has(d.domain)) {
+      if (this.domainPods.size >= 10_000) this.domainPods.delete(this.domainPods.keys().next().value!);
+      this.domainPods.set(d.domain, ids);
+    }
     return ids;
   }
 

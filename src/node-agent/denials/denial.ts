@@ -22,6 +22,12 @@ export interface Denial {
   exe?: string;
   /** /proc/<pid>/cgroup as audit-tap read it when the record came (lines joined by `|`). */
   cgroup?: string;
+  /** The parent's, when the process was already gone (audit-tap's pf_pcgroup; Landlock only: from SYSCALL's ppid). */
+  parentCgroup?: string;
+  /** The Landlock domain, and its creator's cgroup (read at the domain's first logged denial): podfence-init
+   * creates the domain as the container's entrypoint, so this names the container even when the actor is gone. */
+  domain?: string;
+  domainCgroup?: string;
   time: number;
 }
 
@@ -145,10 +151,14 @@ export function denialsOf(ev: AuditEvent, domains?: LandlockDomains): Denial[] {
     } else if (r.type === AUDIT.LANDLOCK_ACCESS) {
       const blockers = (f.blockers ?? '').split(',').filter(Boolean);
       const first = blockers[0] ?? '?';
+      const creator = domains?.creator(f.domain);
       // The acting task is in the event's SYSCALL record; without one (no audit context), the domain's creator.
       const who = sys?.pid
-        ? actor(sys.pid, sys.comm, sys.exe, sys.pf_cgroup)
-        : creatorActor(domains?.creator(f.domain));
+        ? {
+            ...actor(sys.pid, sys.comm, sys.exe, sys.pf_cgroup),
+            ...(sys.pf_pcgroup ? { parentCgroup: sys.pf_pcgroup } : {}),
+          }
+        : creatorActor(creator);
       out.push({
         layer: 'landlock',
         outcome: 'denied',
@@ -156,6 +166,8 @@ export function denialsOf(ev: AuditEvent, domains?: LandlockDomains): Denial[] {
         object: landlockObject(f, first),
         detail: blockers.join(','),
         ...who,
+        ...(f.domain ? { domain: f.domain } : {}),
+        ...(creator?.cgroup ? { domainCgroup: creator.cgroup } : {}),
         time: ev.time,
       });
     }

@@ -78,6 +78,7 @@ describe('denials', () => {
       pid: 13653,
       comm: 'exe',
       exe: '/work/deny',
+      domain: '1f823d576',
       time: 1796123645.971,
     });
   });
@@ -108,6 +109,28 @@ describe('denials', () => {
       'type=1423 audit(2.000:30): domain=1f823d576 blockers=fs.write_file path="/etc/x"',
     ]).flatMap((e) => denialsOf(e, domains));
     expect(later).toMatchObject({ pid: 13652, cgroup: cg });
+  });
+
+  test("a gone actor: the parent's cgroup (pf_pcgroup) and the domain creator's travel with a Landlock denial", () => {
+    const parent = '0::/kubepods/besteffort/podP/abc';
+    const creator = '0::/kubepods/besteffort/podC/abc';
+    const domains = new LandlockDomains();
+    // The first denial of the domain: its allocation record names the creator (the tap read its cgroup).
+    const [d] = events([
+      LANDLOCK_EVENT[0]!,
+      `${LANDLOCK_EVENT[1]!} pf_cgroup=${creator}`,
+      `${LANDLOCK_EVENT[2]!} pf_pcgroup=${parent}`,
+      LANDLOCK_EVENT[4]!,
+    ]).flatMap((e) => denialsOf(e, domains));
+    expect(d).toMatchObject({ pid: 13653, parentCgroup: parent, domain: '1f823d576', domainCgroup: creator });
+    expect(d!.cgroup).toBeUndefined();
+    // A later denial of the same domain carries the creator's cgroup too, even once the domain is deallocated
+    // before the collector gets to it (it is taken when the event is read).
+    const [later] = events([
+      'type=1423 audit(2.000:30): domain=1f823d576 blockers=net.connect_tcp daddr=10.0.0.1 dest=9090',
+      'type=1300 audit(2.000:30): arch=c000003e syscall=42 success=no exit=-13 ppid=7 pid=8 comm="probe"',
+    ]).flatMap((e) => denialsOf(e, domains));
+    expect(later).toMatchObject({ object: 'tcp 9090', pid: 8, domain: '1f823d576', domainCgroup: creator });
   });
 
   test("Landlock without a SYSCALL record: the actor is the domain's creator, once its allocation was seen", () => {
