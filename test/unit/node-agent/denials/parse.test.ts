@@ -181,6 +181,10 @@ describe('denials', () => {
       expect(named.filter((n) => !names.includes(n))).toEqual([]);
       expect(names.filter((n) => !named.includes(n))).toEqual([]);
     }
+    // One numbering for every architecture since 424.
+    const from424 = (t: Readonly<Record<number, string>>) => Object.entries(t).filter(([n]) => Number(n) >= 424);
+    expect(from424(AARCH64_NUMBERS)).toEqual(from424(X86_64_NUMBERS));
+    expect(X86_64_NUMBERS[435]).toBe('clone3');
   });
 });
 
