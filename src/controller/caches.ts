@@ -2,9 +2,10 @@ import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import type { ResilientInformer } from '../kube/informer.js';
 import type { CompiledProfiles } from '../model/compiled-profiles.js';
 import type { NodeReportObject, ProfileObject } from '../model/objects.js';
+import type { NodeInstallIndex } from './install-index.js';
 import type { PodProfileIndex } from './pod-index.js';
 
-/** What both reconcilers read: the informer caches, the compiled profiles and the pod -> profile index. */
+/** What both reconcilers read: the informer caches, the compiled profiles, the pod and node-file indexes. */
 export interface ControllerCaches {
   profiles: ResilientInformer<ProfileObject>;
   reports: ResilientInformer<NodeReportObject>;
@@ -12,4 +13,6 @@ export interface ControllerCaches {
   pods: ResilientInformer<V1Pod>;
   compiled: CompiledProfiles;
   podIndex: PodProfileIndex;
+  /** Which node has which profile file: the profile reconciler's node counts. */
+  installs: NodeInstallIndex;
 }

@@ -13,8 +13,10 @@ import {
   type InformerOverrides,
 } from '../model/informers.js';
 import type { NodeReportObject, ProfileObject } from '../model/objects.js';
+import { sameContent } from '../model/same-content.js';
 import { NodeReportStatusSchema } from '../profile/index.js';
 import type { ControllerCaches } from './caches.js';
+import { NodeInstallIndex, type Affected } from './install-index.js';
 import { nodeName, profileName, type NodeName, type ProfileName } from './keys.js';
 import { ReconcileLoop } from './loop.js';
 import { controllerMetrics, type ControllerMetrics } from './metrics.js';
@@ -22,13 +24,17 @@ import { NodeLabelReconciler } from './node-reconciler.js';
 import { PodProfileIndex } from './pod-index.js';
 import { ParamsPublisher } from './params-publisher.js';
 import { ProfileReconciler } from './profile-reconciler.js';
+import { ProfileRequirements } from './requirements.js';
+import { slimNode } from './slim-node.js';
 import type { AdmissionSettings } from '../model/admission-params.js';
 
 // The podfence controller: four caches (profiles, node reports, nodes, pods) feed two reconcilers, each with its
 // own queue: SandboxProfile (status, finalizer, events; keyed by profile name) and node labels (the node's
 // seccomp labels; keyed by node name). Caches run on every replica (so a standby is warm and /readyz is honest);
 // the queues and their workers exist only while this replica holds the lease, and every write checks leadership
-// first.
+// first. Events requeue only the keys they can affect (a report change: the profiles whose files it changes; a
+// profile's status write: nothing else), and requeues caused by other objects are coalesced for `coalesceMs`, so a
+// burst of 1,000 report or pod changes costs each affected profile one reconcile, not 1,000.
 
 export interface ControllerOptions {
   kubeConfig: KubeConfig;
@@ -40,6 +46,8 @@ export interface ControllerOptions {
   informer?: InformerOverrides;
   /** Workers per reconciler. */
   concurrency?: number;
+  /** A profile requeued by a node, report or pod change waits this long, so a burst gives one reconcile. */
+  coalesceMs?: number;
   /** Publish the sandbox-required policy's parameters (src/model/admission-params.ts) as this SandboxAdmissionParams. */
   admissionParams?: { name: string; settings: AdmissionSettings };
 }
@@ -58,6 +66,7 @@ export class Controller {
   private resyncTimer: NodeJS.Timeout | undefined;
   private leading = false;
   private readonly params: ParamsPublisher | undefined;
+  private readonly requirements: ProfileRequirements;
 
   constructor(private readonly opts: ControllerOptions) {
     const { kubeConfig: kc, log } = opts;
@@ -72,6 +81,7 @@ export class Controller {
       name: 'nodes',
       path: '/api/v1/nodes',
       list: (s) => core.listNode(s),
+      transform: slimNode,
     });
     this.pods = podInformer(kc, { name: 'pods', log, overrides: opts.informer });
     this.caches = {
@@ -81,7 +91,9 @@ export class Controller {
       pods: this.pods,
       compiled: new CompiledProfiles(),
       podIndex: new PodProfileIndex(),
+      installs: new NodeInstallIndex(),
     };
+    this.requirements = new ProfileRequirements(this.caches.compiled);
     const assertLeading = () => this.assertLeading();
     const loop = {
       metrics: this.metrics,
@@ -101,7 +113,16 @@ export class Controller {
       },
     });
     this.profileLoop = new ReconcileLoop(profileReconciler, loop);
-    this.nodeLoop = new ReconcileLoop(new NodeLabelReconciler({ caches: this.caches, core, log, assertLeading }), loop);
+    this.nodeLoop = new ReconcileLoop(
+      new NodeLabelReconciler({
+        caches: this.caches,
+        requirements: () => this.requirements.all(),
+        core,
+        log,
+        assertLeading,
+      }),
+      loop,
+    );
     if (opts.admissionParams) {
       this.params = new ParamsPublisher({
         ...opts.admissionParams,
@@ -187,30 +208,46 @@ export class Controller {
     for (const n of this.nodes.list()) this.nodeLoop.add(nodeName(n));
   }
 
-  /** Which keys each event touches: a profile's version changes node labels; a report or node, every status. */
+  /** Requeue profiles because something else changed, after the coalescing delay. */
+  private touchProfiles(affected: Affected | string[]): void {
+    const delay = this.opts.coalesceMs ?? 500;
+    if (Array.isArray(affected) || !affected.all) {
+      for (const name of Array.isArray(affected) ? affected : affected.profiles) {
+        this.profileLoop.addAfter(profileName(name), delay);
+      }
+    } else {
+      for (const p of this.profiles.list()) this.profileLoop.addAfter(profileName(p), delay);
+    }
+  }
+
+  /**
+   * Which keys each event touches: a profile's own change reconciles it at once, and its nodes when its version
+   * (hash, ABI) changed; a report, the profiles whose files it changes (all on an ABI change) and its node; a node
+   * coming or going, every profile's total; a pod, the profiles it uses.
+   */
   private wireHandlers(): void {
-    const onProfile = (p: ProfileObject) => {
+    const onProfile = (p: ProfileObject, old?: ProfileObject) => {
       this.profileLoop.add(profileName(p));
-      this.enqueueNodes();
+      // The controller's own status and finalizer writes come back here: they change no node label or parameter.
+      if (old && sameContent(old.spec ?? {}, p.spec ?? {})) return;
+      if (this.requirements.set(p)) this.enqueueNodes();
       this.params?.schedule();
     };
-    this.profiles.on('add', onProfile);
-    this.profiles.on('update', onProfile);
+    this.profiles.on('add', (p) => onProfile(p));
+    this.profiles.on('update', (p, old) => onProfile(p, old));
     this.profiles.on('delete', (p) => {
       const name = p.metadata?.name ?? '';
       this.caches.compiled.delete(name);
       this.states.delete(name);
       this.updateProfileGauge();
-      this.enqueueNodes();
+      if (this.requirements.delete(name)) this.enqueueNodes();
       this.params?.schedule();
     });
-    const onReport = (r: NodeReportObject) => {
-      this.enqueueProfiles();
-      this.nodeLoop.add(nodeName(r));
-    };
-    for (const e of ['add', 'update', 'delete'] as const) this.reports.on(e, onReport);
+    this.reports.on('add', (r) => this.onReport(r));
+    this.reports.on('update', (r) => this.onReport(r));
+    this.reports.on('delete', (r) => this.onReport(r, true));
     this.nodes.on('add', (n) => {
-      this.enqueueProfiles();
+      if (this.caches.installs.addNode(nodeName(n))) this.touchProfiles({ all: true });
       this.nodeLoop.add(nodeName(n));
     });
     this.nodes.on('update', (n, old) => {
@@ -219,13 +256,18 @@ export class Controller {
         this.nodeLoop.add(nodeName(n));
       }
     });
-    this.nodes.on('delete', () => this.enqueueProfiles());
-    const onPod = (pod: V1Pod, gone = false) => {
-      for (const name of this.caches.podIndex.update(pod, gone)) this.profileLoop.add(name);
-    };
+    this.nodes.on('delete', (n) => {
+      if (this.caches.installs.deleteNode(nodeName(n))) this.touchProfiles({ all: true });
+    });
+    const onPod = (pod: V1Pod, gone = false) => this.touchProfiles(this.caches.podIndex.update(pod, gone));
     this.pods.on('add', (pod) => onPod(pod));
     this.pods.on('update', (pod) => onPod(pod));
     this.pods.on('delete', (pod) => onPod(pod, true));
+  }
+
+  private onReport(r: NodeReportObject, gone = false): void {
+    this.touchProfiles(this.caches.installs.setReport(nodeName(r), gone ? undefined : r.status));
+    this.nodeLoop.add(nodeName(r));
   }
 
   private assertLeading(): void {

@@ -3,6 +3,7 @@ import { findCondition, setCondition } from '../model/conditions.js';
 import type { ConditionStatus, NodeReportStatus, ProfileObject, ProfileStatus } from '../model/objects.js';
 import { sameContent } from '../model/same-content.js';
 import type { CompiledProfile, FieldError } from '../profile/index.js';
+import type { NodeCounter, NodeTally } from './install-index.js';
 
 // The heart of the controller: what a profile's status, finalizers and events should be, as a pure function of
 // the profile, what it compiles to, the node reports, the nodes and the pods that use it. `reconcile` only reads
@@ -29,7 +30,8 @@ export interface NodeView {
 export interface DesiredInput {
   profile: ProfileObject;
   compilation: Compilation;
-  nodes: NodeView[];
+  /** Every node with its report, or an index that counts them (the controller's NodeInstallIndex). */
+  nodes: NodeView[] | NodeCounter;
   /** `namespace/name` of active pods using this profile. */
   pods: string[];
   now: Date;
@@ -65,6 +67,17 @@ export function nodeState(node: NodeView, profileName: string, hash: string, req
   return { installed, supported, abi };
 }
 
+/** The tally of a plain node list: the definition the index must agree with. */
+export function tallyViews(nodes: NodeView[], profileName: string, hash: string, requiredAbi: number): NodeTally {
+  const states = nodes.map((n) => ({ name: n.name, ...nodeState(n, profileName, hash, requiredAbi) }));
+  return {
+    total: nodes.length,
+    installed: states.filter((s) => s.installed).length,
+    missing: states.filter((s) => !s.installed).map((s) => s.name),
+    unsupported: states.filter((s) => s.supported === false).map((s) => ({ name: s.name, abi: s.abi ?? 0 })),
+  };
+}
+
 export function desiredStatus(input: DesiredInput): Decision {
   const { profile, compilation, nodes, pods, now } = input;
   const name = profile.metadata?.name ?? '';
@@ -81,27 +94,27 @@ export function desiredStatus(input: DesiredInput): Decision {
     const { seccomp, requiredLandlockAbi } = compilation.compiled;
     status.seccompProfilePath = seccomp.localhostProfile;
     status.hash = seccomp.hash;
-    const states = nodes.map((n) => ({ name: n.name, ...nodeState(n, name, seccomp.hash, requiredLandlockAbi) }));
-    const installed = states.filter((s) => s.installed);
-    status.nodes = { installed: installed.length, total: nodes.length };
-    const unsupported = states.filter((s) => s.supported === false);
-    const missing = states.filter((s) => !s.installed).map((s) => s.name);
+    const tally = Array.isArray(nodes)
+      ? tallyViews(nodes, name, seccomp.hash, requiredLandlockAbi)
+      : nodes.tally(name, seccomp.hash, requiredLandlockAbi);
+    const { installed, total, missing, unsupported } = tally;
+    status.nodes = { installed, total };
     if (unsupported.length > 0) {
       reason = 'NodeUnsupported';
       message =
         `Landlock ABI ${requiredLandlockAbi} needed, lower on node(s) ` +
         listSome(unsupported.map((s) => `${s.name} (ABI ${s.abi})`)) +
         '; pods using this profile are not scheduled there';
-    } else if (nodes.length === 0) {
+    } else if (total === 0) {
       reason = 'Installing';
       message = 'no nodes in the cluster yet';
     } else if (missing.length > 0) {
       reason = 'Installing';
-      message = `${seccomp.localhostProfile} on ${installed.length}/${nodes.length} nodes; waiting for ${listSome(missing)}`;
+      message = `${seccomp.localhostProfile} on ${installed}/${total} nodes; waiting for ${listSome(missing)}`;
     } else {
       reason = 'Installed';
       ready = 'True';
-      message = `${seccomp.localhostProfile} on all ${nodes.length} nodes`;
+      message = `${seccomp.localhostProfile} on all ${total} nodes`;
     }
   } else {
     reason = 'InvalidSpec';

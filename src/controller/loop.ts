@@ -49,6 +49,11 @@ export class ReconcileLoop<K extends string> {
     this.queue?.add(key);
   }
 
+  /** Queue `key` within `ms`: more adds meanwhile change nothing (an earlier pending time wins), so bursts coalesce. */
+  addAfter(key: K, ms: number): void {
+    this.queue?.addAfter(key, ms);
+  }
+
   private async handle(key: K): Promise<ReconcileResult> {
     if (!this.opts.cachesSynced()) return { requeueAfterMs: 500 };
     return this.reconciler.reconcile(key);

@@ -9,6 +9,8 @@ import { desiredSeccompLabels, seccompLabelPatch, type ProfileRequirement } from
 
 export interface NodeReconcilerDeps {
   caches: ControllerCaches;
+  /** Every valid profile's current version (hash, Landlock ABI), by name. */
+  requirements(): ReadonlyMap<string, ProfileRequirement>;
   core: CoreV1Api;
   log: Logger;
   /** Throws when this replica no longer leads: checked right before every write. */
@@ -25,15 +27,7 @@ export class NodeLabelReconciler implements Reconciler<NodeName> {
     const { caches } = this.d;
     const node = caches.nodes.get(name);
     if (!node) return;
-    const requirements = new Map<string, ProfileRequirement>();
-    for (const p of caches.profiles.list()) {
-      const c = caches.compiled.get(p);
-      if (c.ok) {
-        const { seccomp, requiredLandlockAbi } = c.compiled;
-        requirements.set(p.metadata?.name ?? '', { hash: seccomp.hash, requiredAbi: requiredLandlockAbi });
-      }
-    }
-    const desired = desiredSeccompLabels(caches.reports.get(name)?.status, requirements);
+    const desired = desiredSeccompLabels(caches.reports.get(name)?.status, this.d.requirements());
     const patch = seccompLabelPatch(node.metadata?.labels, desired);
     if (!patch) return;
     this.d.assertLeading();

@@ -6,7 +6,7 @@ import type { EventRecorder } from '../kube/events.js';
 import type { ReconcileResult } from '../kube/workqueue.js';
 import { findCondition } from '../model/conditions.js';
 import type { ControllerCaches } from './caches.js';
-import { desiredStatus, sameStatus, type NodeView } from './desired-status.js';
+import { desiredStatus, sameStatus } from './desired-status.js';
 import type { ProfileName } from './keys.js';
 import type { Reconciler } from './loop.js';
 
@@ -35,7 +35,7 @@ export class ProfileReconciler implements Reconciler<ProfileName> {
     const decision = desiredStatus({
       profile,
       compilation: caches.compiled.get(profile),
-      nodes: this.nodeViews(),
+      nodes: caches.installs,
       pods: caches.podIndex.podsUsing(name),
       now: new Date(),
     });
@@ -78,13 +78,5 @@ export class ProfileReconciler implements Reconciler<ProfileName> {
     const target = { apiVersion: API_VERSION, kind: PROFILE_KIND, metadata: profile.metadata };
     for (const e of decision.events) void this.d.events.record(target, e.type, e.reason, e.message);
     return;
-  }
-
-  private nodeViews(): NodeView[] {
-    const { nodes, reports } = this.d.caches;
-    return nodes.list().map((n) => {
-      const name = n.metadata?.name ?? '';
-      return { name, report: reports.get(name)?.status };
-    });
   }
 }
