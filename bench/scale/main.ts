@@ -21,6 +21,7 @@ import { freePort, waitFor } from '../../test/cluster/net.js';
 import { logTail, startProcess } from '../../test/cluster/processes.js';
 import { compileProfileObject } from '../../src/profile/compiled.js';
 import { kubeRequester, pool } from '../peers/kube-client.js';
+import { shippedNodeOptions } from './node-options.js';
 import { cpuTicks } from '../peers/procfs.js';
 import { createNamespace, kubectl, servingCert, type Ctx, type PeerPaths } from '../peers/servers.js';
 import { execFileSync } from 'node:child_process';
@@ -162,7 +163,14 @@ async function main(): Promise<void> {
     const controller = startProcess({
       name: 'controller',
       command: process.execPath,
-      args: [cli, 'controller', `--kubeconfig=${ctx.kubeconfig}`, '--no-leader-elect', `--ops-port=${ctlOps}`],
+      args: [
+        ...shippedNodeOptions(repo, 'controller'),
+        cli,
+        'controller',
+        `--kubeconfig=${ctx.kubeconfig}`,
+        '--no-leader-elect',
+        `--ops-port=${ctlOps}`,
+      ],
       dir,
       tiedToParent: true,
     });
@@ -174,6 +182,7 @@ async function main(): Promise<void> {
       name: 'webhook',
       command: process.execPath,
       args: [
+        ...shippedNodeOptions(repo, 'webhook'),
         cli,
         'webhook',
         `--kubeconfig=${ctx.kubeconfig}`,

@@ -349,6 +349,24 @@ describe('default render', () => {
   });
 });
 
+describe('Node.js options', () => {
+  test('controller and webhook get NODE_OPTIONS from their values (memory flags by default); empty drops it', () => {
+    for (const [name, deployment] of [
+      ['controller', 'podfence-controller'],
+      ['webhook', 'podfence-webhook'],
+    ] as const) {
+      const env = (values: Record<string, unknown>) =>
+        container(find(render({ values }), 'Deployment', deployment), name).env as { name: string; value?: string }[];
+      expect(env({}).find((e) => e.name === 'NODE_OPTIONS')?.value).toMatch(/--max-semi-space-size=\d+/);
+      expect(env({ [`${name}.nodeOptions`]: '--max-old-space-size=300' })).toContainEqual({
+        name: 'NODE_OPTIONS',
+        value: '--max-old-space-size=300',
+      });
+      expect(env({ [`${name}.nodeOptions`]: '' }).some((e) => e.name === 'NODE_OPTIONS')).toBe(false);
+    }
+  });
+});
+
 describe('leader election values', () => {
   test('disabled: the controller runs without a Lease', () => {
     const d = find(

@@ -1,6 +1,7 @@
 // The pure pieces of `npm run bench:peers` and `npm run bench:scale` (the benchmarks themselves are not tests).
 import { benchPod, podCreateReview, reviewOutcome } from '../../../bench/peers/review.js';
 import { listeningInodes } from '../../../bench/peers/procfs.js';
+import { chartNodeOptions } from '../../../bench/scale/node-options.js';
 import { alternatingPairs, interleave, roundOrder } from '../../../bench/peers/schedule.js';
 import { selectorMatches, webhooksForPodCreate } from '../../../bench/peers/selectors.js';
 import {
@@ -215,5 +216,16 @@ describe('histograms', () => {
     expect(histogramQuantile([], 0.5)).toBeNaN();
     const later = b.map((x) => ({ ...x, count: x.count + 10 }));
     expect(bucketDelta(later, b).map((x) => x.count)).toEqual([10, 10, 10, 10]);
+  });
+});
+
+describe('chartNodeOptions', () => {
+  test("a component's nodeOptions as node arguments; none when absent or empty; a non-string is refused", () => {
+    const values =
+      'controller:\n  nodeOptions: --max-semi-space-size=2  --max-old-space-size=192\nwebhook:\n  nodeOptions: ""\n';
+    expect(chartNodeOptions(values, 'controller')).toEqual(['--max-semi-space-size=2', '--max-old-space-size=192']);
+    expect(chartNodeOptions(values, 'webhook')).toEqual([]);
+    expect(chartNodeOptions('webhook: {}\n', 'webhook')).toEqual([]);
+    expect(() => chartNodeOptions('webhook:\n  nodeOptions: 3\n', 'webhook')).toThrow(/webhook.nodeOptions/);
   });
 });
