@@ -126,9 +126,19 @@ static int fail_with(struct pf_object *o, int *cur, int e)
 	return -1;
 }
 
+/* Is directory fd `d` the root (same inode on the same mount)? */
+static int is_root(int d, const struct pf_object *root)
+{
+	struct pf_object here;
+	memset(&here, 0, sizeof(here));
+	here.fd = d;
+	return pf_identify(&here) == 0 && here.dev == root->dev && here.ino == root->ino && here.mnt_id == root->mnt_id;
+}
+
 int pf_resolve(int root_fd, const char *path, struct pf_object *o, char *canon)
 {
 	static char rem[2][PF_CANON_MAX];
+	struct pf_object root;
 	int which = 0, cur;
 	const char *p;
 
@@ -140,6 +150,12 @@ int pf_resolve(int root_fd, const char *path, struct pf_object *o, char *canon)
 		return -1;
 	}
 	strcpy(rem[0], path);
+	memset(&root, 0, sizeof(root));
+	root.fd = root_fd;
+	if (pf_identify(&root) != 0) {
+		o->err = errno;
+		return -1;
+	}
 	cur = openat(root_fd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (cur < 0) {
 		o->err = errno;
@@ -174,7 +190,15 @@ int pf_resolve(int root_fd, const char *path, struct pf_object *o, char *canon)
 			continue;
 		}
 		if (n == 2 && comp[0] == '.' && comp[1] == '.') {
-			/* The kernel's own '..' (crosses mounts upwards, stops at the root), as a symlink's text means it. */
+			/* The kernel's own '..' (crosses mounts upwards), as a symlink's text means it; it stops at root_fd
+			   (for the process root the kernel does that itself; said here so root_fd may be any directory). */
+			if (is_root(cur, &root)) {
+				if (last) {
+					o->fd = cur;
+					break;
+				}
+				continue;
+			}
 			nfd = openat(cur, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
 			if (nfd < 0)
 				return fail_with(o, &cur, errno);

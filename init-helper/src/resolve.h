@@ -31,7 +31,8 @@ struct pf_object {
 };
 
 /*
- * Resolves absolute `path` from `root_fd` (O_PATH of "/"). Returns 0 with o->fd set, or -1 with o->err.
+ * Resolves absolute `path` from `root_fd` (O_PATH of "/"; any directory is taken as the root: absolute symlinks
+ * restart there and '..' stops there). Returns 0 with o->fd set, or -1 with o->err.
  * canon (PF_CANON_MAX bytes) receives the path actually reached, symlinks replaced (for messages).
  */
 int pf_resolve(int root_fd, const char *path, struct pf_object *o, char *canon);

@@ -123,7 +123,7 @@ static void close_fds(struct rule_state *s)
  * every directory from t (or its directory) up to the process root, crossing mounts as the kernel's '..' does,
  * which is how Landlock walks too.
  */
-static uint64_t covered_rights(const struct pf_object *t, size_t n)
+static uint64_t covered_rights(const struct pf_object *t, size_t n, const struct pf_object *root)
 {
 	struct pf_object cur, up;
 	uint64_t have = 0;
@@ -144,6 +144,8 @@ static uint64_t covered_rights(const struct pf_object *t, size_t n)
 				if (states[i].outcome == PF_GRANTED && S_ISDIR(states[i].obj.mode) &&
 				    same_object(&states[i].obj, &cur))
 					have |= states[i].rights;
+		if (same_object(&cur, root) && cur.mnt_id == root->mnt_id)
+			break; /* the root the paths were resolved from */
 		memset(&up, 0, sizeof(up));
 		up.dir_fd = -1;
 		up.fd = openat(cur.fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -169,7 +171,7 @@ static uint64_t covered_rights(const struct pf_object *t, size_t n)
  */
 static int judge_symlinked(const struct pf_path_rule *r, struct rule_state *s, size_t n, const struct pf_object *root)
 {
-	uint64_t have = covered_rights(&s->obj, n);
+	uint64_t have = covered_rights(&s->obj, n, root);
 	if ((have & s->rights) == s->rights)
 		return 0;
 	if (r->kind == PF_PATH_EXEC && S_ISREG(s->obj.mode)) {
@@ -214,6 +216,9 @@ static int add_rule(int ruleset, const struct pf_path_rule *r, struct rule_state
 	attr.allowed_access = s->rights;
 	attr.parent_fd = s->obj.fd;
 	s->outcome = PF_GRANTED;
+#ifdef PF_FUZZ_GRANTS
+	pf_fuzz_granted(r, &s->obj, s->rights);
+#endif
 	if (attr.allowed_access == 0 || pf_landlock_add_rule(ruleset, PF_RULE_PATH_BENEATH, &attr, 0) == 0)
 		return 0;
 	fprintf(stderr, "podfence-init: %s %s: landlock_add_rule: %s\n", opt_of(r), r->path, strerror(errno));
@@ -305,14 +310,14 @@ static int first_pass(int ruleset, const struct pf_opts *o, const struct pf_plan
 	} else if (s->obj.symlinks == 0 && add_rule(ruleset, r, s) != 0) {
 		return -1;
 	}
-	/* Execute directories stay open: a writable volume must not be found above one of them. */
-	if (s->outcome == PF_REFUSED || (s->outcome == PF_GRANTED && !(r->kind == PF_PATH_EXEC && S_ISDIR(s->obj.mode))))
+	/* Execute rules stay open: a writable volume must not be found above one of them (judge_volume_overlap). */
+	if (s->outcome == PF_REFUSED || (s->outcome == PF_GRANTED && r->kind != PF_PATH_EXEC))
 		close_fds(s);
 	return 0;
 }
 
 /* Is directory `d` (an open object) `top` or beneath it? Walks up through '..' as the kernel does. */
-static int beneath(const struct pf_object *d, const struct pf_object *top)
+static int beneath(const struct pf_object *d, const struct pf_object *top, const struct pf_object *root)
 {
 	struct pf_object cur, up;
 	int depth, found = 0;
@@ -324,6 +329,8 @@ static int beneath(const struct pf_object *d, const struct pf_object *top)
 			found = 1;
 			break;
 		}
+		if (same_object(&cur, root) && cur.mnt_id == root->mnt_id)
+			break;
 		memset(&up, 0, sizeof(up));
 		up.dir_fd = -1;
 		up.fd = openat(cur.fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -341,26 +348,44 @@ static int beneath(const struct pf_object *d, const struct pf_object *top)
 /*
  * A writable volume and an execute rule must not overlap: the workload (or another container of the pod, which
  * shares the volume) would write a program there and run it. Such a volume is refused (not granted: its files
- * stay readable and executable as the other rules say, but not writable).
+ * stay readable and executable as the other rules say, but not writable). Overlap is: the volume beneath an
+ * execute rule; an execute rule's file or directory on the volume's filesystem (inside it, or inside another mount
+ * of the same filesystem, as two subPath mounts of one volume are: the paths do not show it, the device does); an
+ * execute rule beneath it through a mount inside it (Landlock walks up across mounts, so the volume's write right
+ * reaches there).
  */
-static const char *judge_volume_overlap(const struct pf_path_rule *r, struct rule_state *s, const struct pf_opts *o)
+static const char *judge_volume_overlap(const struct pf_path_rule *r, struct rule_state *s, const struct pf_opts *o,
+					const struct pf_object *root)
 {
 	size_t i;
 	if (r->kind != PF_PATH_RW)
 		return NULL;
-	if (covered_rights(&s->obj, o->n_paths) & PF_FS_EXECUTE)
+	if (covered_rights(&s->obj, o->n_paths, root) & PF_FS_EXECUTE)
 		return "writable, and beneath an execute rule";
 	for (i = 0; i < o->n_paths; i++) {
 		const struct rule_state *e = &states[i];
-		if (o->paths[i].kind == PF_PATH_EXEC && o->paths[i].source != PF_SRC_VOLUME && e->outcome == PF_GRANTED &&
-		    e->obj.fd >= 0 && S_ISDIR(e->obj.mode) && S_ISDIR(s->obj.mode) && beneath(&e->obj, &s->obj))
-			return "writable, and holding an execute rule's directory";
+		struct pf_object dir;
+		int found;
+		if (o->paths[i].kind != PF_PATH_EXEC || e->outcome != PF_GRANTED || e->obj.fd < 0)
+			continue;
+		found = 0;
+		if (S_ISDIR(s->obj.mode) && S_ISDIR(e->obj.mode)) {
+			found = beneath(&e->obj, &s->obj, root);
+		} else if (S_ISDIR(s->obj.mode) && e->obj.dir_fd >= 0) {
+			memset(&dir, 0, sizeof(dir));
+			dir.fd = e->obj.dir_fd;
+			dir.dir_fd = -1;
+			found = beneath(&dir, &s->obj, root);
+		}
+		if (found)
+			return "writable, and holding an execute rule's path";
+		if (e->obj.dev == s->obj.dev)
+			return "writable, and an execute rule's path is on its filesystem (through another mount of it)";
 	}
 	return NULL;
 }
 
-/* Resolves, judges and adds every path rule. Returns 0, or -1 when the sandbox must not be applied. */
-static int add_path_rules(int ruleset, const struct pf_opts *o, const struct pf_plan *p)
+int pf_add_path_rules(int ruleset, const struct pf_opts *o, const struct pf_plan *p, const char *root_path)
 {
 	struct pf_object root, dev;
 	size_t i;
@@ -368,9 +393,9 @@ static int add_path_rules(int ruleset, const struct pf_opts *o, const struct pf_
 
 	memset(&root, 0, sizeof(root));
 	root.dir_fd = -1;
-	root.fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	root.fd = open(root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root.fd < 0 || pf_identify(&root) != 0) {
-		fprintf(stderr, "podfence-init: cannot open /: %s\n", strerror(errno));
+		fprintf(stderr, "podfence-init: cannot open %s: %s\n", root_path, strerror(errno));
 		pf_object_close(&root);
 		return -1;
 	}
@@ -384,12 +409,12 @@ static int add_path_rules(int ruleset, const struct pf_opts *o, const struct pf_
 	}
 	for (i = 0; i < o->n_paths && rc == 0; i++)
 		rc = first_pass(ruleset, o, p, &root, &dev, i);
-	/* The volumes, once every rule without symlinks is in. */
+	/* The volumes (read-only or writable, never execute), once every rule without symlinks is in. */
 	for (i = 0; i < o->n_paths && rc == 0; i++) {
 		struct rule_state *s = &states[i];
 		if (o->paths[i].source != PF_SRC_VOLUME || s->outcome != PF_PENDING)
 			continue;
-		s->why = judge_volume_overlap(&o->paths[i], s, o);
+		s->why = judge_volume_overlap(&o->paths[i], s, o, &root);
 		if (s->why)
 			s->outcome = PF_REFUSED;
 		else
@@ -458,7 +483,7 @@ int pf_apply(const struct pf_opts *o, const struct pf_plan *p)
 			fprintf(stderr, "podfence-init: landlock_create_ruleset: %s\n", strerror(e));
 		return -1;
 	}
-	if (add_path_rules(ruleset, o, p) != 0)
+	if (pf_add_path_rules(ruleset, o, p, "/") != 0)
 		goto fail;
 	if (p->attr.handled_access_net)
 		for (i = 0; i < o->n_ports; i++)

@@ -26,4 +26,17 @@ const char *pf_unavailable_reason(const struct pf_kernel *k);
  */
 int pf_apply(const struct pf_opts *o, const struct pf_plan *p);
 
+/*
+ * The path rules alone (pf_apply's first step): resolves every path from root_path ("/" in the wrapper; the path
+ * fuzzer's tree otherwise), judges it and adds what it grants to `ruleset`. Returns 0, or -1 when the sandbox must
+ * not be applied.
+ */
+int pf_add_path_rules(int ruleset, const struct pf_opts *o, const struct pf_plan *p, const char *root_path);
+
+#ifdef PF_FUZZ_GRANTS
+/* Built into the path fuzzer only: told of every rule just before it is added (fuzz/walk_harness.c). */
+struct pf_object;
+void pf_fuzz_granted(const struct pf_path_rule *r, const struct pf_object *obj, uint64_t rights);
+#endif
+
 #endif

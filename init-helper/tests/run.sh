@@ -211,6 +211,15 @@ symlinks() {
     t "volume: a writable volume beneath an execute rule is refused (write denied)" '[[ $OUT == EACCES* ]] && has "$ERR" "beneath an execute rule"'
     run unshare -m --propagation private sh -c "$V && mkdir -p $D/s/vol/bin && exec $PI --exec $T --exec $D/s/vol/bin --volume-rw $D/s/vol -- $TRY write $D/s/vol/x"
     t "volume: a writable volume holding an execute directory is refused" '[[ $OUT == EACCES* ]] && has "$ERR" "holding an execute rule"'
+    # The same volume mounted twice (two subPath mounts): an execute rule on one, the other writable.
+    local B2="mkdir -p $D/s/vol/sub $D/s/vol2 && mount --bind $D/s/vol/sub $D/s/vol2"
+    run unshare -m --propagation private sh -c "$V && $B2 && exec $PI --exec $T --exec $D/s/vol2 --volume-rw $D/s/vol -- $TRY write $D/s/vol/sub/prog"
+    t "volume: writable while another mount of it (subPath) holds an execute rule: refused" '[[ $OUT == EACCES* ]] && has "$ERR" "on its filesystem"'
+    run unshare -m --propagation private sh -c "$V && $B2 && exec $PI --exec $T --ro $D/s/vol2 --volume-rw $D/s/vol -- $TRY write $D/s/vol/sub/prog"
+    t "volume control: the same two mounts with a read-only rule: the volume is writable" '[[ $OUT == OK && -z $ERR ]]'
+    # An execute rule on a file inside a writable volume: the workload would rewrite the file and run it.
+    run unshare -m --propagation private sh -c "$V && cp $TRY $D/s/vol/prog && exec $PI --exec $T --exec $D/s/vol/prog --volume-rw $D/s/vol -- $TRY write $D/s/vol/prog"
+    t "volume: a writable volume holding an execute rule's file is refused" '[[ $OUT == EACCES* ]] && has "$ERR" "holding an execute rule"'
     run unshare -m --propagation private sh -c "$V && exec $PI --exec $T --exec $D/s --volume-ro $D/s/vol -- $TRY ls $D/s/vol"
     t "volume control: a read-only volume beneath an execute rule is granted" '[[ $OUT == OK && -z $ERR ]]'
     run unshare -m --propagation private sh -c "$V && mkdir -p $D/s/vol/bin && exec $PI --exec $T --exec $D/s/vol/bin --rw $D/s/vol -- $TRY write $D/s/vol/x"
@@ -510,7 +519,39 @@ unit() {
   done < <("$T/unit-asan" "$here/fuzz/regressions" "$here/fuzz/corpus" 2>&1; echo "EXIT $?")
 }
 
+# The path walker and the rules' judging over a hostile tree (fuzz/walk_harness.c, in a private mount namespace):
+# the committed inputs replayed under ASan+UBSan, then libFuzzer for a fixed number of inputs from a fixed seed
+# (time-independent; `make fuzz` runs it longer).
+WALK_RUNS=${PF_WALK_RUNS:-30000}
+walk() {
+  BIN_NAME=walk
+  local line rc art
+  if ! unshare -m true 2>/dev/null; then
+    echo "SKIP walk: the path fuzzer needs a private mount namespace (unshare -m not permitted)"
+    return
+  fi
+  while IFS= read -r line; do
+    [[ $line == EXIT* ]] || echo "$line"
+    case $line in
+      PASS*) passed=$((passed + 1)) ;;
+      FAIL*) failed=$((failed + 1)) ;;
+      "EXIT 0") ;;
+      EXIT*) failed=$((failed + 1)); echo "FAIL walk: replay ended with ${line#EXIT } (broken invariant or sanitizer report above)" ;;
+    esac
+  done < <("$T/walk-replay-asan" "$here/fuzz/walk-corpus" "$here/fuzz/walk-regressions" 2>&1; echo "EXIT $?")
+  mkdir -p "$W/walk-corpus"
+  OUT=$("$B/fuzz/fuzz-walk" -runs="$WALK_RUNS" -seed=1 -max_len=4096 -timeout=60 -rss_limit_mb=2048 \
+    -artifact_prefix="$W/walk-crash-" "$W/walk-corpus" "$here/fuzz/walk-corpus" "$here/fuzz/walk-regressions" 2>&1)
+  RC=$?
+  ERR=$(grep -E 'invariant broken|ERROR|SUMMARY|Base64' <<<"$OUT" | head -5)
+  art=$(ls "$W"/walk-crash-* 2>/dev/null | head -1)
+  OUT=$(grep -E '^Done [0-9]+ runs' <<<"$OUT")
+  t "path fuzzer: $WALK_RUNS inputs (seed 1) over the hostile tree, every invariant held" '[[ $RC == 0 && -z $art ]]'
+  [[ -z $art ]] || echo "     the input is in $art (copy it into fuzz/walk-regressions/)"
+}
+
 unit
+walk
 suite "$B/podfence-init" release
 suite "$B/podfence-init-asan" asan
 echo "$passed passed, $failed failed"
