@@ -6,20 +6,23 @@ const common = {
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }] },
   testEnvironment: 'node',
 };
+// Generous time-outs (they only bound a failure); see test/setup/timeout-*.ts.
+const unit = { ...common, setupFilesAfterEnv: ['<rootDir>/test/setup/timeout-unit.ts'] };
+const slow = { ...common, setupFilesAfterEnv: ['<rootDir>/test/setup/timeout-slow.ts'] };
 
 /** @type {import('jest').Config} */
 export default {
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
-    { ...common, displayName: 'runc', testMatch: ['<rootDir>/test/runc/**/*.test.ts'] },
+    { ...unit, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
+    { ...slow, displayName: 'runc', testMatch: ['<rootDir>/test/runc/**/*.test.ts'] },
     {
-      ...common,
+      ...slow,
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       globalSetup: '<rootDir>/test/cluster/jest-global-setup.js',
       globalTeardown: '<rootDir>/test/cluster/jest-global-teardown.js',
     },
-    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'] },
-    { ...common, displayName: 'chart', testMatch: ['<rootDir>/test/chart/**/*.test.ts'] },
+    { ...slow, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'] },
+    { ...slow, displayName: 'chart', testMatch: ['<rootDir>/test/chart/**/*.test.ts'] },
   ],
 };
