@@ -86,8 +86,20 @@ const appSpec = (): V1Pod['spec'] => ({
         { name: 'data', mountPath: '/data' },
         { name: 'cfg', mountPath: '/cfg', readOnly: true },
       ],
+      // Started by the kubelet beside the command: the webhook wraps each exec one, the policy checks it.
+      livenessProbe: { exec: { command: ['/bin/health'] } },
+      readinessProbe: { httpGet: { path: '/ready', port: 80 } },
+      lifecycle: {
+        postStart: { exec: { command: ['/bin/warm', 'up'] } },
+        preStop: { exec: { command: ['/bin/drain'] } },
+      },
     },
-    { name: 'job', image: 'r.invalid/job:1', command: ['/bin/job'] },
+    {
+      name: 'job',
+      image: 'r.invalid/job:1',
+      command: ['/bin/job'],
+      startupProbe: { exec: { command: ['/bin/started'] } },
+    },
   ],
   volumes: [
     { name: 'data', emptyDir: {} },
@@ -106,6 +118,7 @@ async function refusal(namespace: string, body: V1Pod): Promise<string> {
 }
 
 const app = (p: V1Pod) => p.spec!.containers.find((c) => c.name === 'app')!;
+const job = (p: V1Pod) => p.spec!.containers.find((c) => c.name === 'job')!;
 const installer = (p: V1Pod) => p.spec!.initContainers!.find((c) => c.name === 'podfence-init')!;
 const allContainers = (p: V1Pod): V1Container[] => [...p.spec!.containers, ...(p.spec!.initContainers ?? [])];
 /** The wrapper options of a container (between the wrapper and `--`). */
@@ -252,6 +265,13 @@ test('pods the webhook really mutated are admitted without it (init-container an
   // The mutation granted the volumes (trustVolumes) and the override container runs with its own profile.
   expect(app(pod).command!.join(' ')).toContain('--volume-rw /data');
   expect(app(pod).command!.join(' ')).toContain('--volume-ro /cfg');
+  // Exec probes and hooks come back behind each container's own wrapper; other probes are left alone.
+  const prefix = (c: V1Container) => c.command!.slice(0, c.command!.indexOf('--') + 1);
+  expect(app(pod).livenessProbe!.exec!.command).toEqual([...prefix(app(pod)), '/bin/health']);
+  expect(app(pod).lifecycle!.postStart!.exec!.command).toEqual([...prefix(app(pod)), '/bin/warm', 'up']);
+  expect(app(pod).lifecycle!.preStop!.exec!.command).toEqual([...prefix(app(pod)), '/bin/drain']);
+  expect(job(pod).startupProbe!.exec!.command).toEqual([...prefix(job(pod)), '/bin/started']);
+  expect(prefix(job(pod))).not.toEqual(prefix(app(pod)));
   const created = await core.createNamespacedPod({ namespace: bare, body: pod });
   expect(created.metadata!.annotations!['podfence.dev/applied']).toBe(
     pod.metadata!.annotations!['podfence.dev/applied'],
@@ -435,6 +455,36 @@ const tampers: Tamper[] = [
       p.metadata!.annotations!['podfence.dev/landlock-skipped'] = 'app';
     },
     /do not run behind the Landlock wrapper/,
+  ],
+  [
+    'an exec liveness probe left unwrapped',
+    (p) => {
+      app(p).livenessProbe!.exec!.command = ['/bin/health'];
+    },
+    /exec probes or exec lifecycle hooks of container\(s\) app do not run behind/,
+  ],
+  [
+    'a postStart exec hook left unwrapped',
+    (p) => {
+      app(p).lifecycle!.postStart!.exec!.command = ['/bin/warm', 'up'];
+    },
+    /exec probes or exec lifecycle hooks of container\(s\) app do not run behind/,
+  ],
+  [
+    'a preStop exec hook behind a best-effort wrapper',
+    (p) => {
+      const e = app(p).lifecycle!.preStop!.exec!;
+      e.command = e.command!.map((t) => (t === 'enforce' ? 'best-effort' : t));
+    },
+    /exec probes or exec lifecycle hooks of container\(s\) app do not run behind/,
+  ],
+  [
+    "an exec startup probe behind another container's wrapper options",
+    (p) => {
+      const cmd = app(p).command!;
+      job(p).startupProbe!.exec!.command = [...cmd.slice(0, cmd.indexOf('--') + 1), '/bin/started'];
+    },
+    /exec probes or exec lifecycle hooks of container\(s\) job do not run behind/,
   ],
   [
     "the image's own /podfence/podfence-init (podfence's volume not mounted)",
