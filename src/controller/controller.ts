@@ -1,4 +1,4 @@
-import { CoreV1Api, type KubeConfig, type V1Node, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, type KubeConfig, type V1Namespace, type V1Node, type V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { ClusterObjects } from '../kube/cluster-objects.js';
@@ -7,6 +7,7 @@ import { ResilientInformer } from '../kube/informer.js';
 import { CompiledProfiles } from '../model/compiled-profiles.js';
 import {
   nodeReportInformer,
+  optedInNamespaceInformer,
   podInformer,
   PROFILE_RESOURCE,
   profileInformer,
@@ -28,9 +29,9 @@ import { ProfileRequirements } from './requirements.js';
 import { slimNode } from './slim-node.js';
 import type { AdmissionSettings } from '../model/admission-params.js';
 
-// The podfence controller: four caches (profiles, node reports, nodes, pods) feed two reconcilers, each with its
-// own queue: SandboxProfile (status, finalizer, events; keyed by profile name) and node labels (the node's
-// seccomp labels; keyed by node name). Caches run on every replica (so a standby is warm and /readyz is honest);
+// The podfence controller: five caches (profiles, node reports, nodes, pods, opted-in namespaces) feed two
+// reconcilers, each with its own queue: SandboxProfile (status, finalizer, events; keyed by profile name) and node
+// labels (the node's seccomp labels; keyed by node name). Caches run on every replica (so a standby is warm and /readyz is honest);
 // the queues and their workers exist only while this replica holds the lease, and every write checks leadership
 // first. Events requeue only the keys they can affect (a report change: the profiles whose files it changes; a
 // profile's status write: nothing else), and requeues caused by other objects are coalesced for `coalesceMs`, so a
@@ -57,6 +58,7 @@ export class Controller {
   readonly reports: ResilientInformer<NodeReportObject>;
   readonly nodes: ResilientInformer<V1Node>;
   readonly pods: ResilientInformer<V1Pod>;
+  readonly namespaces: ResilientInformer<V1Namespace>;
   private readonly caches: ControllerCaches;
   private readonly metrics: ControllerMetrics;
   private readonly profileLoop: ReconcileLoop<ProfileName>;
@@ -84,11 +86,13 @@ export class Controller {
       transform: slimNode,
     });
     this.pods = podInformer(kc, { name: 'pods', log, overrides: opts.informer });
+    this.namespaces = optedInNamespaceInformer(kc, log, opts.informer);
     this.caches = {
       profiles: this.profiles,
       reports: this.reports,
       nodes: this.nodes,
       pods: this.pods,
+      namespaces: this.namespaces,
       compiled: new CompiledProfiles(),
       podIndex: new PodProfileIndex(),
       installs: new NodeInstallIndex(),
@@ -189,9 +193,9 @@ export class Controller {
     this.opts.log.info('stopped reconciling');
   }
 
-  private informers(): ResilientInformer<ProfileObject | NodeReportObject | V1Node | V1Pod>[] {
-    return [this.profiles, this.reports, this.nodes, this.pods] as ResilientInformer<
-      ProfileObject | NodeReportObject | V1Node | V1Pod
+  private informers(): ResilientInformer<ProfileObject | NodeReportObject | V1Node | V1Pod | V1Namespace>[] {
+    return [this.profiles, this.reports, this.nodes, this.pods, this.namespaces] as ResilientInformer<
+      ProfileObject | NodeReportObject | V1Node | V1Pod | V1Namespace
     >[];
   }
 
@@ -263,6 +267,8 @@ export class Controller {
     this.pods.on('add', (pod) => onPod(pod));
     this.pods.on('update', (pod) => onPod(pod));
     this.pods.on('delete', (pod) => onPod(pod, true));
+    // A namespace joining or leaving podfence (the label selector's add and delete) changes whose pods pin profiles.
+    for (const e of ['add', 'delete'] as const) this.namespaces.on(e, () => this.touchProfiles({ all: true }));
   }
 
   private onReport(r: NodeReportObject, gone = false): void {

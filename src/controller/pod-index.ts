@@ -1,5 +1,5 @@
 import type { V1Pod } from '@kubernetes/client-node';
-import { podKey, profilesUsedByPod } from '../model/pod-usage.js';
+import { namespaceOfKey, podKey, profilesUsedByPod } from '../model/pod-usage.js';
 import { profileName, type ProfileName } from './keys.js';
 
 /**
@@ -27,8 +27,12 @@ export class PodProfileIndex {
     return [...new Set([...before, ...profiles])].map(profileName);
   }
 
-  /** `namespace/name` of the active pods using `profile`. */
-  podsUsing(profile: string): string[] {
-    return [...(this.podsByProfile.get(profile) ?? [])];
+  /**
+   * `namespace/name` of the active pods podfence sandboxed that use `profile`. Only pods of namespaces opted in to
+   * podfence count (`optedIn`): there the webhook and the sandbox-required policy vouch for the annotation and the
+   * seccomp path; anywhere else they are the pod author's own words, and must not pin a profile against deletion.
+   */
+  podsUsing(profile: string, optedIn: (namespace: string) => boolean): string[] {
+    return [...(this.podsByProfile.get(profile) ?? [])].filter((key) => optedIn(namespaceOfKey(key)));
   }
 }

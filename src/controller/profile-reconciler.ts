@@ -36,7 +36,7 @@ export class ProfileReconciler implements Reconciler<ProfileName> {
       profile,
       compilation: caches.compiled.get(profile),
       nodes: caches.installs,
-      pods: caches.podIndex.podsUsing(name),
+      pods: caches.podIndex.podsUsing(name, (ns) => caches.namespaces.get(ns) !== undefined),
       now: new Date(),
     });
     const ready = findCondition(decision.status.conditions, 'Ready');
@@ -44,9 +44,10 @@ export class ProfileReconciler implements Reconciler<ProfileName> {
 
     const profileName = profile.metadata?.name ?? name;
     const releasing = profile.metadata?.deletionTimestamp && decision.finalizers;
-    if (releasing && caches.pods.health()) {
+    const stale = caches.pods.health() ?? caches.namespaces.health();
+    if (releasing && stale) {
       // Releasing a profile on a pod view that may be stale could let it go while a pod still uses it.
-      log.warn({ reason: caches.pods.health() }, 'pod watch unhealthy: finalizer kept for now');
+      log.warn({ reason: stale }, 'pod or namespace watch unhealthy: finalizer kept for now');
       return { requeueAfterMs: 2000 };
     }
     if (decision.finalizers) {

@@ -1,6 +1,6 @@
-import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, type KubeConfig, type V1Namespace, type V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { GROUP, NODE_REPORT_PLURAL, PROFILE_PLURAL, VERSION } from '../common/constants.js';
+import { GROUP, NODE_REPORT_PLURAL, PROFILE_LABEL, PROFILE_PLURAL, VERSION } from '../common/constants.js';
 import { ClusterObjects } from '../kube/cluster-objects.js';
 import { ResilientInformer, type InformerOptions } from '../kube/informer.js';
 import type { NodeReportObject, ProfileObject } from './objects.js';
@@ -69,5 +69,30 @@ export function podInformer(
     ...(opts.fieldSelector ? { fieldSelector: opts.fieldSelector } : {}),
     list: (s) => core.listPodForAllNamespaces(s),
     transform: slimPod,
+  });
+}
+
+/** Namespaces opted in to podfence (label selector: only those are cached), trimmed to name and labels. */
+export function optedInNamespaceInformer(
+  kc: KubeConfig,
+  log?: Logger,
+  overrides?: InformerOverrides,
+): ResilientInformer<V1Namespace> {
+  const core = kc.makeApiClient(CoreV1Api);
+  return new ResilientInformer<V1Namespace>({
+    kubeConfig: kc,
+    log,
+    ...overrides,
+    name: 'namespaces',
+    path: '/api/v1/namespaces',
+    labelSelector: PROFILE_LABEL,
+    list: (s) => core.listNamespace(s),
+    transform: (ns) => ({
+      metadata: {
+        name: ns.metadata?.name,
+        labels: ns.metadata?.labels,
+        resourceVersion: ns.metadata?.resourceVersion,
+      },
+    }),
   });
 }

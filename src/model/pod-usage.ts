@@ -72,6 +72,11 @@ export function podKey(pod: V1Pod): string {
   return `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`;
 }
 
+/** The namespace part of a podKey. */
+export function namespaceOfKey(key: string): string {
+  return key.slice(0, key.indexOf('/'));
+}
+
 /** Only the pod fields podfence reads: a cluster-wide pod cache stays small. */
 export function slimPod(pod: V1Pod): V1Pod {
   const sc = (c: { name: string; securityContext?: { seccompProfile?: unknown } }) => ({

@@ -1,10 +1,10 @@
-import { CoreV1Api, type KubeConfig, type V1Namespace } from '@kubernetes/client-node';
+import type { KubeConfig, V1Namespace } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { PROFILE_LABEL } from '../common/constants.js';
 import { ResilientInformer } from '../kube/informer.js';
 import { CompiledProfiles } from '../model/compiled-profiles.js';
 import { profileReady } from '../model/conditions.js';
-import { profileInformer } from '../model/informers.js';
+import { optedInNamespaceInformer, profileInformer } from '../model/informers.js';
 import type { ProfileObject } from '../model/objects.js';
 import { formatErrors } from '../profile/index.js';
 import type { Lookups } from './admission.js';
@@ -21,22 +21,7 @@ export class InformerLookups implements Lookups {
   private readonly infos = new Map<string, { rv: string; result: ProfileLookup }>();
 
   constructor(kc: KubeConfig, log?: Logger) {
-    const core = kc.makeApiClient(CoreV1Api);
-    this.namespaces = new ResilientInformer<V1Namespace>({
-      name: 'namespaces',
-      kubeConfig: kc,
-      path: '/api/v1/namespaces',
-      labelSelector: PROFILE_LABEL,
-      list: (s) => core.listNamespace(s),
-      transform: (ns) => ({
-        metadata: {
-          name: ns.metadata?.name,
-          labels: ns.metadata?.labels,
-          resourceVersion: ns.metadata?.resourceVersion,
-        },
-      }),
-      log,
-    });
+    this.namespaces = optedInNamespaceInformer(kc, log);
     this.profiles = profileInformer(kc, log);
     this.profiles.on('delete', (p) => {
       const name = p.metadata?.name ?? '';

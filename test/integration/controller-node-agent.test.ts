@@ -129,7 +129,8 @@ describe('controller and node agent against a real apiserver', () => {
     cli = ensurePodfenceCli();
     probe = initBinary(logDir);
     await core.createNode({ body: { metadata: { name: nodeName, labels: { 'podfence.dev/test': 'true' } } } });
-    namespace = await uniqueNamespace('ctl');
+    // Opted in: only pods podfence sandboxed (those of opted-in namespaces) pin a profile.
+    namespace = await uniqueNamespace('ctl', { 'podfence.dev/profile': profileName });
     controller = new Controller({
       kubeConfig: kc,
       log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
