@@ -1,6 +1,6 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { BadRequest, mutate, parseReview, reviewOf, type AdmissionResponse, type HandlerDeps } from './admission.js';
@@ -47,28 +47,79 @@ function metrics(registry: Registry) {
   };
 }
 
-/** express 5 over HTTPS: POST /mutate. Bad bodies get a 400, never a crash; handler bugs fail closed. */
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The request body as JSON: at most `limit` bytes, no content encoding; anything else is an HttpError (4xx). */
+function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase();
+    if (encoding !== 'identity') return reject(new HttpError(415, `unsupported content encoding "${encoding}"`));
+    const declared = Number(req.headers['content-length'] ?? NaN);
+    if (declared > limit) return reject(new HttpError(413, 'request entity too large'));
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    req.on('data', (chunk: Buffer) => {
+      if (failed) return;
+      size += chunk.length;
+      if (size > limit) {
+        failed = true;
+        reject(new HttpError(413, 'request entity too large'));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('error', (err) => {
+      failed = true;
+      reject(new HttpError(400, err.message));
+    });
+    req.on('end', () => {
+      if (failed) return;
+      try {
+        resolve(JSON.parse(Buffer.concat(chunks, size).toString('utf8')));
+      } catch (err) {
+        reject(new HttpError(400, `body is not JSON: ${(err as Error).message}`));
+      }
+    });
+  });
+}
+
+function sendText(res: ServerResponse, status: number, text: string): void {
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/**
+ * A bare node:https handler: POST /mutate (any query, e.g. the apiserver's `?timeout=10s`). Bad bodies get a 4xx,
+ * never a crash; handler bugs fail closed. No framework: routing one path and parsing one JSON body by hand saves
+ * about a tenth of each admission's CPU that express and body-parser took (docs/benchmarks.md).
+ */
 export function createWebhookServer(opts: WebhookServerOptions): WebhookServer {
   const m = metrics(opts.registry);
   const log = opts.log;
-  const app = express();
-  app.disable('x-powered-by');
-  // No ETag: nobody revalidates an AdmissionReview answer, and hashing each ~10 KB answer costs CPU per admission.
-  app.disable('etag');
-  app.use(express.json({ limit: opts.maxBodyBytes ?? 8 * 1024 * 1024, type: () => true }));
+  const limit = opts.maxBodyBytes ?? 8 * 1024 * 1024;
 
-  app.post('/mutate', async (req: Request, res: Response) => {
+  const mutateRequest = async (req: IncomingMessage, res: ServerResponse) => {
     const end = m.latency.startTimer({ webhook: '/mutate' });
     let code = 200;
     try {
       let review;
       try {
-        review = parseReview(req.body);
+        review = parseReview(await readJson(req, limit));
       } catch (err) {
-        if (!(err instanceof BadRequest)) throw err;
-        code = 400;
+        if (!(err instanceof BadRequest) && !(err instanceof HttpError)) throw err;
+        code = err instanceof HttpError ? err.status : 400;
         m.results.inc({ webhook: '/mutate', result: 'error' });
-        res.status(400).type('text/plain').send(`${err.message}\n`);
+        // An unread body (too large, wrong encoding) must not be taken for the next request on this connection.
+        if (!req.complete) res.setHeader('connection', 'close');
+        sendText(res, code, `${err.message}\n`);
         return;
       }
       let response: AdmissionResponse;
@@ -101,28 +152,38 @@ export function createWebhookServer(opts: WebhookServerOptions): WebhookServer {
         },
         'admission',
       );
-      res.json(reviewOf(response));
+      const body = JSON.stringify(reviewOf(response));
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+    } catch (err) {
+      code = 500;
+      log.error({ err }, 'admission request failed');
+      if (!res.headersSent) sendText(res, 500, 'internal error\n');
+      else res.destroy();
     } finally {
       m.requests.inc({ code: String(code), webhook: '/mutate' });
       end();
     }
-  });
+  };
 
-  // Body parser failures (malformed JSON, too large, bad encoding) and unknown routes.
-  app.use((err: { status?: number; message?: string }, req: Request, res: Response, _next: NextFunction) => {
-    const code = err.status && err.status >= 400 && err.status < 500 ? err.status : 400;
-    m.requests.inc({ code: String(code), webhook: req.path });
-    res
-      .status(code)
-      .type('text/plain')
-      .send(`${err.message ?? 'bad request'}\n`);
-  });
-  app.use((req: Request, res: Response) => {
-    res.status(404).type('text/plain').send('not found\n');
-  });
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
+    const url = req.url ?? '';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    if (req.method === 'POST' && path === '/mutate') {
+      void mutateRequest(req, res);
+      return;
+    }
+    req.resume();
+    sendText(res, 404, 'not found\n');
+  };
 
-  const server = https.createServer({ cert: opts.cert, key: opts.key, minVersion: 'TLSv1.2' }, app);
+  const server = https.createServer({ cert: opts.cert, key: opts.key, minVersion: 'TLSv1.2' }, handle);
   server.headersTimeout = 10_000;
+  // Keep idle connections longer than the apiserver does (client-go: 90 s): a server that closes first races the
+  // apiserver reusing the connection, and the admission fails with "broken pipe" (seen in bench:scale's pod storm
+  // after a 5 s lull with Node's default of 5 s).
+  server.keepAliveTimeout = 120_000;
   server.requestTimeout = 30_000;
   return {
     listen: (port, host = '0.0.0.0') =>

@@ -14,8 +14,9 @@ const registry = new Registry();
 
 function post(
   path: string,
-  body: string | Buffer,
+  body: string | Buffer | Buffer[],
   ca = caPem,
+  opts: { method?: string; headers?: Record<string, string> } = {},
 ): Promise<{ status: number; body: string; cert: X509Certificate }> {
   return new Promise((resolve, reject) => {
     const req = https.request(
@@ -23,11 +24,11 @@ function post(
         host: '127.0.0.1',
         port,
         path,
-        method: 'POST',
+        method: opts.method ?? 'POST',
         agent: false,
         ca,
         servername: 'podfence-webhook.ns.svc',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...opts.headers },
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -37,7 +38,11 @@ function post(
       },
     );
     req.on('error', reject);
-    req.end(body);
+    // A list is sent chunk by chunk without a Content-Length (chunked encoding).
+    if (Array.isArray(body)) {
+      for (const chunk of body) req.write(chunk);
+      req.end();
+    } else req.end(body);
   });
 }
 
@@ -121,6 +126,40 @@ test('malformed, wrong-kind and oversized bodies get 4xx; the server keeps servi
   expect(boom.response.status.message).toMatch(/kaboom/);
   expect((await post('/mutate', review({ metadata: { name: 'p' }, spec: { containers: [] } }))).status).toBe(200);
 });
+
+test("the apiserver's query string is accepted; other methods, encodings and oversized streams are refused", async () => {
+  const valid = review({ metadata: { name: 'p' }, spec: { containers: [] } });
+  expect((await post('/mutate?timeout=10s', valid)).status).toBe(200);
+  expect((await post('/mutate', valid, caPem, { method: 'PUT' })).status).toBe(404);
+  expect((await post('/mutate', valid, caPem, { headers: { 'content-encoding': 'gzip' } })).status).toBe(415);
+  const chunks = Array.from({ length: 10 }, () => Buffer.alloc(10 * 1024, ' '));
+  expect((await post('/mutate', chunks)).status).toBe(413);
+  expect((await post('/mutate', [Buffer.from(valid.slice(0, 50)), Buffer.from(valid.slice(50))])).status).toBe(200);
+});
+
+test('an idle keep-alive connection stays open longer than a lull in admissions (the apiserver reuses it)', async () => {
+  const agent = new https.Agent({ keepAlive: true, maxSockets: 1, ca: caPem });
+  const valid = review({ metadata: { name: 'p' }, spec: { containers: [] } });
+  const once = () =>
+    new Promise<{ status: number; port: number | undefined }>((resolve, reject) => {
+      const req = https.request(
+        { host: '127.0.0.1', port, path: '/mutate', method: 'POST', agent, servername: 'podfence-webhook.ns.svc' },
+        (res) => {
+          res.resume();
+          const local = res.socket.localPort;
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, port: local }));
+        },
+      );
+      req.on('error', reject);
+      req.end(valid);
+    });
+  const first = await once();
+  await new Promise((r) => setTimeout(r, 6000)); // longer than Node's default keepAliveTimeout (5 s)
+  const second = await once();
+  agent.destroy();
+  expect([first.status, second.status]).toEqual([200, 200]);
+  expect(second.port).toBe(first.port); // the same connection, reused
+}, 30_000);
 
 test('metrics: requests by code and a latency histogram', async () => {
   const text = await registry.metrics();
