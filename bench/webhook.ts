@@ -2,7 +2,7 @@
 //
 //   npm run build:ts && node dist/bench/webhook.js [--seconds 20] [--rate 500] [--creates 200]
 //
-// 1. The webhook server (the real express/TLS server, mutation, registry client and compiled profile) runs in a
+// 1. The webhook server (the real TLS server, mutation, registry client and compiled profile) runs in a
 //    child process pinned to CPU 0 (`taskset -c 0`); the load generator (autocannon) runs pinned to CPU 1.
 //    The AdmissionReview is a 3-container pod whose containers have no `command`: every request resolves three
 //    image entrypoints through the registry client, answered from its cache (primed once from a real loopback
@@ -23,22 +23,6 @@ const here = dirname(fileURLToPath(import.meta.url));
 const repo = here.endsWith(join('dist', 'bench')) ? join(here, '..', '..') : join(here, '..');
 // The cluster harness finds the checkout (its pinned versions in test/cluster/paths.sh) through this.
 process.env.PODFENCE_REPO_ROOT ??= repo;
-
-const PROFILE = {
-  apiVersion: 'podfence.dev/v1alpha1',
-  kind: 'SandboxProfile',
-  metadata: { name: 'bench' },
-  spec: {
-    preset: 'network-server',
-    capabilities: { keep: ['NET_BIND_SERVICE'] },
-    landlock: {
-      readOnly: ['/etc', '/usr/share'],
-      readWrite: ['/tmp'],
-      trustVolumes: true,
-      tcp: { bind: [8080], connect: [443] },
-    },
-  },
-};
 
 function pod(images: string[], name = 'bench') {
   return {
@@ -73,45 +57,22 @@ const percentile = (xs: number[], p: number) => {
 /** Child mode: serve the webhook on 127.0.0.1, print `{port, caBundle}` as one JSON line. */
 async function serve(registryHost: string, images: string[]): Promise<void> {
   const { pino } = await import('pino');
-  const { Registry } = await import('prom-client');
-  const { createCA, issueServingCert } = await import('../src/certs/issue.js');
   const { RegistryClient } = await import('../src/registry/client.js');
   const { entrypointResolver } = await import('../src/webhook/image-entrypoints.js');
-  const { profileInfoOf } = await import('../src/webhook/lookups.js');
-  const { createWebhookServer } = await import('../src/webhook/server.js');
+  const { serveBenchWebhook } = await import('./bench-webhook.js');
 
-  const info = profileInfoOf(PROFILE);
-  if (!info.ok) throw new Error(info.error);
-  const profile = { ...info.profile, ready: true };
   const client = new RegistryClient({ plainHttp: [registryHost], tagTtlMs: 3_600_000 });
   for (const image of images) await client.resolve(image); // prime the cache from the real registry
-  const ca = await createCA('bench-ca', 1);
-  const leaf = await issueServingCert(ca, {
-    commonName: 'bench',
-    dnsNames: ['localhost'],
-    ipAddresses: ['127.0.0.1'],
-    days: 1,
-  });
-  const server = createWebhookServer({
-    cert: leaf.cert,
-    key: leaf.key,
-    registry: new Registry(),
+  const server = await serveBenchWebhook({
     log: pino({ level: 'warn' }),
-    deps: {
-      lookups: {
-        namespaceProfile: (ns) => (ns.startsWith('bench-on') || ns === 'bench' ? 'bench' : undefined),
-        profile: () => ({ ok: true, profile }),
-      },
-      policy: { onWeakening: 'deny', onUnresolvedEntrypoint: 'deny', initImage: 'localhost/podfence/init:dev' },
-      resolveEntrypoints: entrypointResolver(client, async () => []),
-      excludedNamespaces: [],
-    },
+    optedIn: (ns) => ns.startsWith('bench-on') || ns === 'bench',
+    resolveEntrypoints: entrypointResolver(client, async () => []),
   });
-  const port = await server.listen(0, '127.0.0.1');
+  const { port, caBundle } = server;
   // The driver asks for this process's CPU time between runs: CPU per request does not depend on what else the
   // machine is doing, unlike latency.
   process.on('message', () => process.send?.({ cpu: process.cpuUsage(), stats: client.stats }));
-  process.stdout.write(JSON.stringify({ port, caBundle: Buffer.from(ca.cert).toString('base64') }) + '\n');
+  process.stdout.write(JSON.stringify({ port, caBundle }) + '\n');
   await once(process, 'SIGTERM');
   await server.close();
   process.exit(0);

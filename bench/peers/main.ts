@@ -1,8 +1,11 @@
-// `npm run bench:peers`: podfence side by side with Kyverno (ClusterPolicy and MutatingPolicy), Gatekeeper and Pepr,
-// each running its podfence-equivalent policy against the same test control plane (test/cluster/harness.ts).
+// `npm run bench:peers`: podfence side by side with Kyverno, Gatekeeper and Pepr, each running its
+// podfence-equivalent policy against the same test control plane (test/cluster/harness.ts).
 //
 //   npm run bench:peers -- [--rounds 3] [--seconds 8] [--rates 50,200] [--connections 8] [--pairs 40]
 //                          [--only podfence,pepr,gatekeeper,kyverno]
+//
+// `kyverno` is its MutatingPolicy (`kyverno-mpol`, the type Kyverno 1.19 recommends); `kyverno-cpol` (ClusterPolicy)
+// instead, in a run of its own: one Kyverno process serves one policy type here (see startKyverno).
 //
 // (a) Direct: the same AdmissionReview (the bench pod as the apiserver hands it over) POSTed to each server,
 //     servers pinned to CPU 0, this driver (autocannon) pinned to CPU 1; fixed rates on 2 connections and
@@ -11,12 +14,11 @@
 //     matches, alternating one by one, on one keep-alive connection: p50/p99 and their ratio.
 // Rounds interleave the peers (rotated order each round) so machine noise hits all alike. Last line:
 //   peers: podfence <ms> ms/admission, best peer <name> <ms> ms, ratio <r>
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { arg, progressFor, startBenchCluster } from '../context.js';
 import { podApi } from './kube-client.js';
 import { cpuTicks } from './procfs.js';
 import { benchPod, podCreateReview, reviewOutcome } from './review.js';
@@ -31,23 +33,12 @@ import {
   startKyverno,
   startPepr,
   startPodfence,
-  type Ctx,
   type Peer,
-  type PeerPaths,
   type Running,
 } from './servers.js';
 import { cpuMsPerRequest, fmt, median, peersLastLine, summarize } from './stats.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const repo = join(here, '..', '..', '..'); // dist/bench/peers -> repo
-process.env.PODFENCE_CLUSTER_SRC ??= join(repo, 'test', 'cluster');
-
-const arg = (name: string, def: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1]! : def;
-};
-const progress = (msg: string) =>
-  process.stderr.write(`[bench:peers] ${new Date().toISOString().slice(11, 19)} ${msg}\n`);
+const progress = progressFor('peers');
 
 interface DirectRun {
   peer: string;
@@ -67,31 +58,19 @@ async function main(): Promise<void> {
   const connections = Number(arg('connections', '8'));
   const pairs = Number(arg('pairs', '40'));
   const only = arg('only', 'podfence,pepr,gatekeeper,kyverno').split(',');
-
-  // 1. the peers, built once into ~/.cache/podfence/peers
-  const wanted = only.filter((p) => p !== 'podfence');
-  const built = execFileSync(
-    'bash',
-    [join(repo, 'bench', 'peers', 'build-peers.sh'), ...(wanted.length ? wanted : ['kwok'])],
-    {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
+  const unknown = only.filter(
+    (p) => !['podfence', 'pepr', 'gatekeeper', 'kyverno', 'kyverno-mpol', 'kyverno-cpol'].includes(p),
   );
-  const paths = JSON.parse(built.trim().split('\n').pop()!) as PeerPaths;
+  if (unknown.length) throw new Error(`--only: unknown peer(s) ${unknown.join(', ')}`);
+  if (only.filter((p) => p.startsWith('kyverno')).length > 1) {
+    throw new Error(
+      '--only: one Kyverno policy type per run (kyverno = kyverno-mpol, or kyverno-cpol): see startKyverno',
+    );
+  }
 
-  const { startCluster } = await import('../../test/cluster/harness.js');
-  progress('starting a test control plane (etcd, kube-apiserver, controller-manager, scheduler)');
-  const cluster = await startCluster({ withControllers: true });
-  const dir = mkdtempSync(join(tmpdir(), 'podfence-bench-peers-'));
-  const ctx: Ctx = {
-    repo,
-    dir,
-    kubeconfig: cluster.kubeconfigPath,
-    kubectl: join(cluster.binDir, 'kubectl'),
-    paths,
-    progress,
-  };
+  // 1. the peers, built once into ~/.cache/podfence/peers; the control plane
+  const wanted = only.filter((p) => p !== 'podfence').map((p) => (p.startsWith('kyverno') ? 'kyverno' : p));
+  const { ctx, cluster } = await startBenchCluster('peers', wanted.length ? wanted : ['kwok']);
   const running: Running[] = [];
   try {
     const names = ['none', 'podfence', 'podfence-vap', 'pepr', 'gatekeeper', 'kyverno-cpol', 'kyverno-mpol'];
@@ -104,7 +83,9 @@ async function main(): Promise<void> {
     const starters: Record<string, () => Promise<Running>> = {
       podfence: () => startPodfence(ctx, true),
       gatekeeper: () => startGatekeeper(ctx),
-      kyverno: () => startKyverno(ctx),
+      kyverno: () => startKyverno(ctx, 'mpol'),
+      'kyverno-mpol': () => startKyverno(ctx, 'mpol'),
+      'kyverno-cpol': () => startKyverno(ctx, 'cpol'),
       pepr: () => startPepr(ctx),
     };
     for (const name of only) {

@@ -223,7 +223,14 @@ export async function startGatekeeper(ctx: Ctx): Promise<Running> {
 
 // --- Kyverno ----------------------------------------------------------------------------------------------------------
 
-export async function startKyverno(ctx: Ctx): Promise<Running> {
+/**
+ * Kyverno with ONE of its two policy types: the ClusterPolicy ('cpol', kyverno.io/v1, deprecated in 1.19) or the
+ * MutatingPolicy ('mpol', policies.kyverno.io/v1, CEL, the recommended one). Not both in one process: Kyverno gives
+ * every webhook it registers, the MutatingPolicy's own included, the namespaceSelector of its ConfigMap, so with both
+ * loaded each peer namespace reaches two Kyverno webhooks (the benchmark's routing check refused that run).
+ */
+export async function startKyverno(ctx: Ctx, kind: 'cpol' | 'mpol'): Promise<Running> {
+  const peer = `kyverno-${kind}`;
   const ky = ctx.paths.kyverno;
   const crdDirs = ['kyverno', 'policies.kyverno.io', 'reports', 'policyreport']
     .map((d) => join(ky, 'src', 'config', 'crds', d))
@@ -238,7 +245,7 @@ export async function startKyverno(ctx: Ctx): Promise<Running> {
       apiVersion: 'v1',
       kind: 'ConfigMap',
       metadata: { name: 'kyverno', namespace: 'kyverno' },
-      data: { webhooks: JSON.stringify({ namespaceSelector: { matchLabels: { [PEER_LABEL]: 'kyverno-cpol' } } }) },
+      data: { webhooks: JSON.stringify({ namespaceSelector: { matchLabels: { [PEER_LABEL]: peer } } }) },
     }),
   );
   const port = await freePort();
@@ -273,8 +280,8 @@ export async function startKyverno(ctx: Ctx): Promise<Running> {
   const policies = join(ctx.repo, 'bench', 'peers', 'policies');
   await waitFor(
     async () => {
-      await kubectl(ctx, ['apply', '-f', join(policies, 'kyverno-clusterpolicy.yaml')]);
-      await kubectl(ctx, ['apply', '-f', join(policies, 'kyverno-mutatingpolicy.yaml')]);
+      const file = kind === 'cpol' ? 'kyverno-clusterpolicy.yaml' : 'kyverno-mutatingpolicy.yaml';
+      await kubectl(ctx, ['apply', '-f', join(policies, file)]);
       return true;
     },
     60_000,
@@ -301,13 +308,9 @@ export async function startKyverno(ctx: Ctx): Promise<Running> {
     );
     return url;
   };
-  const cpolUrl = await urlFor('/mutate/fail');
-  const mpolUrl = await urlFor('/mpol/');
+  const url = await urlFor(kind === 'cpol' ? '/mutate/fail' : '/mpol/');
   return {
-    peers: [
-      { name: 'kyverno-cpol', namespace: nsOf('kyverno-cpol'), url: cpolUrl, pid: () => pid },
-      { name: 'kyverno-mpol', namespace: nsOf('kyverno-mpol'), url: mpolUrl, pid: () => pid },
-    ],
+    peers: [{ name: peer, namespace: nsOf(peer), url, pid: () => pid }],
     stop: () => proc.stop(),
   };
 }

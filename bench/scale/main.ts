@@ -12,10 +12,9 @@
 // opted-in namespaces (admission latency from the webhook's own histogram, and the client-observed create time),
 // controller and webhook RSS (peak VmHWM and current VmRSS), and controller CPU while idle. Last line:
 //   scale: <nodes> nodes, <pods> pods: controller <MiB> MiB, webhook <MiB> MiB, apply->Ready <s> s, admission p99 <ms> ms
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync, readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { freePort, waitFor } from '../../test/cluster/net.js';
 import { logTail, startProcess } from '../../test/cluster/processes.js';
@@ -23,8 +22,8 @@ import { compileProfileObject } from '../../src/profile/compiled.js';
 import { kubeRequester, pool } from '../peers/kube-client.js';
 import { shippedNodeOptions } from './node-options.js';
 import { cpuTicks } from '../peers/procfs.js';
-import { createNamespace, kubectl, servingCert, type Ctx, type PeerPaths } from '../peers/servers.js';
-import { execFileSync } from 'node:child_process';
+import { createNamespace, kubectl, servingCert } from '../peers/servers.js';
+import { arg, repo, startBenchCluster } from '../context.js';
 import {
   bucketDelta,
   histogramQuantile,
@@ -35,15 +34,7 @@ import {
   summarize,
 } from '../peers/stats.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const repo = join(here, '..', '..', '..');
-process.env.PODFENCE_CLUSTER_SRC ??= join(repo, 'test', 'cluster');
-const arg = (name: string, def: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : def;
-};
-const progress = (msg: string) =>
-  process.stderr.write(`[bench:scale] ${new Date().toISOString().slice(11, 19)} ${msg}\n`);
+const num = (name: string, def: number) => Number(arg(name, String(def)));
 const MiB = 1024 * 1024;
 const GROUP = '/apis/podfence.dev/v1alpha1';
 
@@ -71,30 +62,15 @@ const status = (pid: number) => readFileSync(`/proc/${pid}/status`, 'utf8');
 const hwm = (pid: number) => Number(/^VmHWM:\s+(\d+)/m.exec(status(pid))?.[1] ?? NaN) * 1024;
 
 async function main(): Promise<void> {
-  const nodes = arg('nodes', 1000);
-  const pods = arg('pods', 10000);
-  const profiles = arg('profiles', 100);
-  const concurrency = arg('concurrency', 16);
-  const idleSeconds = arg('idle-seconds', 30);
+  const nodes = num('nodes', 1000);
+  const pods = num('pods', 10000);
+  const profiles = num('profiles', 100);
+  const concurrency = num('concurrency', 16);
+  const idleSeconds = num('idle-seconds', 30);
   const namespaces = Math.max(1, Math.min(10, profiles));
 
-  const built = execFileSync('bash', [join(repo, 'bench', 'peers', 'build-peers.sh'), 'kwok'], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const paths = JSON.parse(built.trim().split('\n').pop()!) as PeerPaths;
-  const { startCluster } = await import('../../test/cluster/harness.js');
-  progress('starting a test control plane (etcd, kube-apiserver, controller-manager, scheduler)');
-  const cluster = await startCluster({ withControllers: true });
-  const dir = mkdtempSync(join(tmpdir(), 'podfence-bench-scale-'));
-  const ctx: Ctx = {
-    repo,
-    dir,
-    kubeconfig: cluster.kubeconfigPath,
-    kubectl: join(cluster.binDir, 'kubectl'),
-    paths,
-    progress,
-  };
+  const { ctx, cluster, progress } = await startBenchCluster('scale', ['kwok']);
+  const { dir, paths } = ctx;
   const k = await kubeRequester(cluster.kubeConfig, concurrency);
   const stops: (() => Promise<void>)[] = [];
   try {
