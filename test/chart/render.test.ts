@@ -273,6 +273,64 @@ describe('default render', () => {
     expect(container(find(objs, 'Deployment', 'podfence-webhook'), 'webhook').args).toContain('--helper-delivery=csi');
   });
 
+  test('denials off (default): the agent is told so and gets no host namespace; on: host network and PID, CAP_AUDIT_READ only', () => {
+    for (const o of [objs, initObjs]) {
+      const ds = find(o, 'DaemonSet', 'podfence-node-agent');
+      expect(container(ds, 'node-agent').args).toContain('--no-denials');
+      expect(podSpec(ds)).not.toHaveProperty('hostNetwork');
+      expect(podSpec(ds)).not.toHaveProperty('hostPID');
+    }
+    for (const helperDelivery of ['init', 'csi']) {
+      for (const enableAudit of [false, true]) {
+        const where = `${helperDelivery} enableAudit=${enableAudit}`;
+        const ds = find(
+          render({
+            namespace: 'podfence-system',
+            values: { helperDelivery, nodeAgent: { denials: { enabled: true, enableAudit } } },
+          }),
+          'DaemonSet',
+          'podfence-node-agent',
+        );
+        const pod = podSpec(ds);
+        const agent = container(ds, 'node-agent') as Any;
+        expect([where, pod.hostNetwork, pod.hostPID, pod.dnsPolicy]).toEqual([
+          where,
+          true,
+          true,
+          'ClusterFirstWithHostNet',
+        ]);
+        expect([where, agent.args.includes('--no-denials'), agent.args.includes('--enable-audit')]).toEqual([
+          where,
+          false,
+          enableAudit,
+        ]);
+        expect(pod.hostIPC).toBeUndefined();
+        if (helperDelivery === 'csi') {
+          expect(agent.securityContext).toMatchObject({ privileged: true, runAsUser: 0 });
+          continue;
+        }
+        // init delivery: uid 0 (added capabilities reach uid 0 only) with the audit capabilities and nothing else.
+        expect([where, agent.securityContext]).toEqual([
+          where,
+          {
+            allowPrivilegeEscalation: false,
+            privileged: false,
+            readOnlyRootFilesystem: true,
+            runAsUser: 0,
+            runAsNonRoot: false,
+            capabilities: { drop: ['ALL'], add: enableAudit ? ['AUDIT_READ', 'AUDIT_CONTROL'] : ['AUDIT_READ'] },
+            seccompProfile: { type: 'RuntimeDefault' },
+          },
+        ]);
+        // The chown step hands the seccomp directory to the agent's uid.
+        expect(container(ds, 'seccomp-dir-owner').command.slice(-2)).toEqual(['0', '65532']);
+      }
+    }
+    expect(
+      container(find(initObjs, 'DaemonSet', 'podfence-node-agent'), 'seccomp-dir-owner').command.slice(-2),
+    ).toEqual(['65532', '65532']);
+  });
+
   test('podfence pods are "restricted"; in init delivery the node agent deviates only by its hostPath and a CHOWN-only root init step', () => {
     const found = Object.fromEntries(podTemplates(initObjs).map((t) => [t.owner, restrictedViolations(t.spec)]));
     expect(found).toEqual({
