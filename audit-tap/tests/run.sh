@@ -111,7 +111,28 @@ else
   echo "SKIP kmsg source: auditd is connected, kauditd prints nothing to the kernel log: not testable here"
 fi
 
-# 5. Usage and a reader that goes away.
+# 5. The chart's init-delivery agent settings (nodeAgent.denials.enabled): uid 0, every capability dropped but
+# AUDIT_READ, no_new_privs. That is enough for netlink; without AUDIT_READ, or as a non-root uid (an added
+# capability does not survive execve without ambient capabilities, which Kubernetes does not set), it is refused.
+if command -v setpriv >/dev/null; then
+  as_chart() { setpriv --reuid="$1" --regid=65532 --clear-groups --inh-caps=-all --bounding-set=-all"$2" --no-new-privs "$TAP" --source=netlink; }
+  # Refused: it exits at once. Allowed: it reads on; stopped once it said so (30 s at most).
+  timeout 30 setpriv --reuid=0 --regid=65532 --clear-groups --inh-caps=-all --bounding-set=-all,+audit_read \
+    --no-new-privs "$TAP" --source=netlink >/dev/null 2>"$W/chart0.err" &
+  chart_pid=$!
+  for _ in $(seq 300); do grep -q 'source=' "$W/chart0.err" && break; sleep 0.1; done
+  kill "$chart_pid" 2>/dev/null; wait "$chart_pid" 2>/dev/null
+  as_chart 0 '' >/dev/null 2>"$W/chart1.err"
+  as_chart 65532 ,+audit_read >/dev/null 2>"$W/chart2.err"
+  if grep -q 'source=netlink' "$W/chart0.err" && grep -q 'netlink refused: Operation not permitted' "$W/chart1.err" &&
+    grep -q 'netlink refused: Operation not permitted' "$W/chart2.err"; then
+    ok "uid 0 with only CAP_AUDIT_READ and no_new_privs reads netlink; without the capability or as non-root, refused"
+  else ko "the chart's agent privileges" "$(cat "$W"/chart*.err)"; fi
+else
+  echo "SKIP the chart's agent privileges: setpriv (util-linux) is not installed: not testable here"
+fi
+
+# 6. Usage and a reader that goes away.
 "$TAP" --bogus 2>/dev/null; rc=$?
 [[ $rc == 2 ]] && ok "unknown option: exit 2" || ko "unknown option: exit 2" "rc=$rc"
 start_tap >/dev/null; kill "$tap_pid"; wait "$tap_pid" 2>/dev/null; tap_pid=
