@@ -221,6 +221,8 @@ async function main(): Promise<void> {
           kernel: '6.18.0-kwok',
           agentVersion: 'simulated',
           installed: entries,
+          // the webhook's default delivery (csi) requires the node's CSI-ready label, which comes from this
+          csi: { ready: true },
           updatedAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
         },
       });
