@@ -1,6 +1,9 @@
 /* deny: makes the kernel write the audit records audit-tap must see, on purpose.
  *   deny seccomp-log            a filter with SECCOMP_RET_LOG on getppid, then getppid()
  *   deny seccomp-errno [log]    SECCOMP_RET_ERRNO(EPERM) on getppid, with SECCOMP_FILTER_FLAG_LOG when "log"
+ *   deny seccomp-stack FIRST    two filters returning ERRNO(EPERM) on getppid, one of them with
+ *                               SECCOMP_FILTER_FLAG_LOG: "plain" installs the one without the flag first (a
+ *                               runtime's profile, then a wrapper's logging copy), "log" the other way round
  *   deny landlock DIR [exec]    Landlock handling write-file/make-reg with no rule, then create DIR/denied; with
  *                               "exec" the creation happens after execve (LANDLOCK_RESTRICT_SELF_LOG_NEW_EXEC_ON)
  *   deny create PATH            create PATH (what "landlock ... exec" runs after the exec)
@@ -90,6 +93,17 @@ int main(int argc, char **argv)
 		hold();
 		return 0;
 	}
+	if (strcmp(mode, "seccomp-stack") == 0 && argc > 2) {
+		int log_first = strcmp(argv[2], "log") == 0;
+		if (seccomp_on_getppid(SECCOMP_RET_ERRNO | EPERM, log_first ? SECCOMP_FILTER_FLAG_LOG : 0) != 0 ||
+		    seccomp_on_getppid(SECCOMP_RET_ERRNO | EPERM, log_first ? 0 : SECCOMP_FILTER_FLAG_LOG) != 0) {
+			perror("deny: seccomp");
+			return 3;
+		}
+		long r = syscall(SYS_getppid);
+		report(r >= 0);
+		return 0;
+	}
 	if (strcmp(mode, "landlock") == 0 && argc > 2) {
 		int exec = argc > 3 && strcmp(argv[3], "exec") == 0;
 		struct {
@@ -132,6 +146,7 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(mode, "create") == 0 && argc > 2)
 		return create(argv[2]);
-	fprintf(stderr, "usage: deny seccomp-log | seccomp-errno [log] | landlock DIR [exec] | create PATH | landlock-net PORT\n");
+	fprintf(stderr, "usage: deny seccomp-log | seccomp-errno [log] | seccomp-stack plain|log | landlock DIR [exec] | "
+			"create PATH | landlock-net PORT\n");
 	return 2;
 }

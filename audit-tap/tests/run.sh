@@ -66,6 +66,15 @@ if wait_line "^type=1326 .* pid=$p .*syscall=110 .*code=0x50000( |$)" && ! grep 
   ok "seccomp ERRNO is logged only with SECCOMP_FILTER_FLAG_LOG"
 else ko "seccomp ERRNO logging" "tap: $(tail -3 "$W/out")"; fi
 
+# 2b. Stacked filters (docs/denials.md, "seccomp in enforce mode"): the newest filter decides a tie, so a wrapper's
+# logging copy installed after the runtime's silent filter gets the ERRNO logged; the other order stays silent.
+out=$("$DENY" seccomp-stack log); quiet=$(pid_of "$out")
+out=$("$DENY" seccomp-stack plain); p=$(pid_of "$out")
+if [[ $out == *errno=EPERM* ]] && wait_line "^type=1326 .* pid=$p .*syscall=110 .*code=0x50000( |$)" &&
+  ! grep -q " pid=$quiet " "$W/out"; then
+  ok "stacked ERRNO filters: logged when the newest carries SECCOMP_FILTER_FLAG_LOG, not when only the oldest does"
+else ko "stacked seccomp filters" "deny: $out" "tap: $(tail -3 "$W/out")"; fi
+
 # 3. Landlock: needs audit enabled (auditctl restores the previous state afterwards).
 if command -v auditctl >/dev/null; then
   audit_was=$(auditctl -s | sed -n 's/^enabled \([0-9]\).*/\1/p')
