@@ -15,6 +15,11 @@ done < scripts/apt-packages.txt
 if ((${#need_pkgs[@]})); then
   say "installing Debian packages: ${need_pkgs[*]}"
   if [[ $(id -u) -ne 0 ]]; then echo "setup: root is needed to install Debian packages" >&2; exit 1; fi
+  # Packages of another architecture (musl-dev:arm64 for the arm64 images) need it added to dpkg first.
+  for pkg in "${need_pkgs[@]}"; do
+    [[ $pkg == *:* ]] || continue
+    dpkg --print-foreign-architectures | grep -qx "${pkg#*:}" || dpkg --add-architecture "${pkg#*:}"
+  done
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
 fi

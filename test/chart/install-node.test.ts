@@ -1,6 +1,6 @@
 // The chart installed for real: a control plane with controllers, a real node (kubelet + containerd + runc,
-// test/node), the operator image built from local files (build-operator-image.sh) and the helper image
-// (test/images), `helm install --wait` (the helpers are test/node/stack-chart.ts, shared with the demo), and then, from inside pods, that the chart-installed podfence sandboxes an
+// test/node), the operator and helper images built from their Dockerfiles (scripts/build-images.sh) and pulled by
+// the node from a registry on loopback, `helm install --wait` (the helpers are test/node/stack-chart.ts, shared with the demo), and then, from inside pods, that the chart-installed podfence sandboxes an
 // opted-in namespace (and only it); `helm upgrade` with a changed value keeps it working; `helm uninstall` leaves
 // only what docs/install.md says stays.
 // Needs root (the node). Uses its own node layout (directories, bridge, pod CIDR, ports) so it never touches the
@@ -12,12 +12,15 @@ import { startCluster, type TestCluster } from '../cluster/harness.js';
 import { startNode, type TestNode } from '../node/node.js';
 import { DEFAULT_LAYOUT, type NodeLayout } from '../node/config.js';
 import {
+  buildShippedImages,
   bypassProxyFor,
   chartClusterOptions,
   chartValues,
-  installOperatorImage,
+  startChartRegistry,
   waitPodfencePodsReady,
+  type ChartImages,
 } from '../node/stack-chart.js';
+import type { LoopbackRegistry } from '../e2e/registry.js';
 import { CHART_DIR, helm, type RunResult } from './helm.js';
 
 type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -45,6 +48,8 @@ const NS = 'podfence-system';
 const REL = 'podfence';
 let cluster: TestCluster;
 let node: TestNode;
+let registry: LoopbackRegistry | undefined;
+let images: ChartImages;
 
 function kubectl(args: string[], input?: string): RunResult {
   try {
@@ -131,25 +136,28 @@ async function probe(namespace: string, name: string, checks: string[]): Promise
 
 d('chart installed on a real node', () => {
   beforeAll(async () => {
+    // The images users get, from the Dockerfiles (a cold build takes minutes; cached while unchanged).
+    const shipped = buildShippedImages();
+    shipped.catch(() => undefined); // awaited below
     cluster = await startCluster({ withControllers: true, ...chartClusterOptions() });
-    node = await startNode(cluster, { layout: LAYOUT });
-    await installOperatorImage(node);
-    for (const img of [
-      'localhost/podfence/operator:dev',
-      'localhost/podfence/init:dev',
-      'localhost/podfence/probe:dev',
-    ]) {
-      expect((await node.ctr(['images', 'ls', '-q'])).split('\n')).toContain(img);
-    }
-  }, 900_000);
+    const chart = await startChartRegistry(join(cluster.dir, 'registry'), await shipped);
+    registry = chart.registry;
+    images = chart.images;
+    node = await startNode(cluster, { layout: LAYOUT, insecureRegistries: [images.registry] });
+    const local = (await node.ctr(['images', 'ls', '-q'])).split('\n');
+    expect(local).toContain('localhost/podfence/probe:dev'); // a test fixture, imported
+    // The shipped images are not on the node yet: the kubelet pulls them through the registry.
+    expect(local.filter((i) => i.startsWith(images.registry))).toEqual([]);
+  }, 1_800_000);
 
   afterAll(async () => {
     await node?.stop();
+    await registry?.stop();
     await cluster?.stop();
   }, 120_000);
 
-  /** The values this machine needs: local images, the node's kubelet dir, and the apiserver's address (no kube-proxy). */
-  const localValues = () => chartValues(node, cluster.apiserverUrl);
+  /** The values this machine needs: the registry's images, the node's kubelet dir, the apiserver's address (no kube-proxy). */
+  const localValues = () => chartValues(node, cluster.apiserverUrl, images);
 
   // The chart's default helperDelivery is csi: the agent runs as root (it bind-mounts the wrapper for pods).
   const agentUid = 0;
@@ -167,6 +175,24 @@ d('chart installed on a real node', () => {
       ['webhook', true],
       ['webhook', true],
     ]);
+    // Every podfence container runs an image the node pulled from the registry (the Dockerfiles' builds).
+    const pods = getJson<{ items: Any[] }>(['get', 'pods', '-n', NS]).items;
+    const statuses = pods.flatMap((p) => [
+      ...(p.status.initContainerStatuses ?? []),
+      ...(p.status.containerStatuses ?? []),
+    ]) as Any[];
+    expect(statuses.length).toBeGreaterThanOrEqual(5);
+    for (const c of statuses) {
+      expect(c.image).toMatch(new RegExp(`^${images.registry}/podfence/(operator|init):${images.tag}$`));
+      expect(c.imageID).toMatch(new RegExp(`^${images.registry}/podfence/(operator|init)@sha256:[0-9a-f]{64}$`));
+    }
+    const pulled = (await node.ctr(['images', 'ls', '-q'])).split('\n');
+    expect(pulled).toEqual(
+      expect.arrayContaining([
+        `${images.registry}/podfence/operator:${images.tag}`,
+        `${images.registry}/podfence/init:${images.tag}`,
+      ]),
+    );
   }, 400_000);
 
   test('the presets become Ready: the in-cluster controller and node agent installed them on the node', async () => {

@@ -1,16 +1,23 @@
 // podfence installed the way users install it: `helm install` of charts/podfence into a cluster with a real node,
-// with the operator image built from this checkout (test/chart/build-operator-image.sh) and the init and probe
-// images of test/images. Shared by the demo (stack.ts with install: 'chart') and the chart's node test
-// (test/chart/install-node.test.ts).
-import { spawn } from 'node:child_process';
+// with the images users get: built from the repository's Dockerfiles (scripts/build-images.sh, both architectures),
+// pushed to a registry on loopback and pulled from it by the node's containerd. Shared by the demo (stack.ts with
+// install: 'chart') and the chart's node test (test/chart/install-node.test.ts). The probe and busybox images of
+// test/images are test fixtures (umoci), imported into the node directly.
+import { execFile, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { CHART_DIR, helm } from '../chart/helm.js';
 import type { ClusterOptions } from '../cluster/harness.js';
 import { waitFor } from '../cluster/net.js';
 import { repoRoot } from '../cluster/repo-root.js';
+import { startRegistry, type LoopbackRegistry } from '../e2e/registry.js';
 import type { NodeLayout } from './config.js';
 import { hostIP, type TestNode } from './node.js';
+
+const run = promisify(execFile);
 
 export const CHART_RELEASE = 'podfence';
 export const CHART_NAMESPACE = 'podfence-system';
@@ -35,41 +42,94 @@ export function bypassProxyFor(layout: NodeLayout): void {
   process.env.no_proxy = process.env.NO_PROXY;
 }
 
-/** Builds (or reuses, when its inputs are unchanged) the operator image; returns its archive. */
-export function buildOperatorImage(): Promise<string> {
-  const script = join(repoRoot(), 'test', 'chart', 'build-operator-image.sh');
+/** OCI archives (each a multi-architecture index, tag `version` inside) of the images the chart ships. */
+export interface ShippedImages {
+  operator: string;
+  init: string;
+  version: string;
+}
+
+/**
+ * Builds the operator and helper images from their Dockerfiles for amd64 and arm64 (scripts/build-images.sh, the
+ * same build as `npm run images`), into the cache outside the checkout; reused while their inputs are unchanged.
+ */
+export function buildShippedImages(): Promise<ShippedImages> {
+  const root = repoRoot();
+  const out = join(process.env.PODFENCE_CACHE ?? join(homedir(), '.cache', 'podfence'), 'images', 'shipped');
   return new Promise((resolve, reject) => {
-    const child = spawn('bash', [script], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const child = spawn('bash', [join(root, 'scripts', 'build-images.sh'), '--out', out], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.on('error', reject);
     child.on('close', (code) => {
-      const archive = out.trim().split('\n').pop()?.split(' ')[1];
-      if (code === 0 && archive) resolve(archive);
-      else reject(new Error(`build-operator-image.sh failed (exit ${code})`));
+      const archives = Object.fromEntries(
+        stdout
+          .trim()
+          .split('\n')
+          .map((l) => l.split(' ') as [string, string]),
+      );
+      if (code === 0 && archives.operator && archives.init) {
+        const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+        resolve({ operator: archives.operator, init: archives.init, version });
+      } else reject(new Error(`scripts/build-images.sh failed (exit ${code})`));
     });
   });
 }
 
-/** Builds the operator image and imports it into the node's containerd as localhost/podfence/operator:dev. */
-export async function installOperatorImage(node: TestNode, archive?: string): Promise<void> {
-  await node.importImage(archive ?? (await buildOperatorImage()), 'podfence/operator');
+/** Where the chart's images are pulled from: `<registry>/podfence/{operator,init}:<tag>`. */
+export interface ChartImages {
+  registry: string;
+  tag: string;
 }
 
 /**
- * The values this machine needs on top of the chart's defaults: the local images, the node's kubelet directory,
- * and the apiserver's address for podfence's pods (no kube-proxy, so no working `kubernetes` Service IP).
+ * Starts a plain-HTTP registry on loopback (Debian's docker-registry) under `dir` and pushes both images into it,
+ * every architecture (skopeo copy --all): what a user does with their own registry (docs/install.md). The node
+ * must list `registry.hostPort` among its insecure registries to pull from it.
  */
-export function chartValues(node: TestNode, apiserverUrl: string): string[] {
+export async function startChartRegistry(
+  dir: string,
+  images: ShippedImages,
+): Promise<{ registry: LoopbackRegistry; images: ChartImages }> {
+  const registry = await startRegistry(dir);
+  try {
+    for (const [name, archive] of [
+      ['operator', images.operator],
+      ['init', images.init],
+    ] as const) {
+      await run('skopeo', [
+        'copy',
+        '--quiet',
+        '--all',
+        '--dest-tls-verify=false',
+        `oci-archive:${archive}:${images.version}`,
+        `docker://${registry.hostPort}/podfence/${name}:${images.version}`,
+      ]);
+    }
+  } catch (err) {
+    await registry.stop();
+    throw err;
+  }
+  return { registry, images: { registry: registry.hostPort, tag: images.version } };
+}
+
+/**
+ * The values this machine needs on top of the chart's defaults: the images in the loopback registry, the node's
+ * kubelet directory, and the apiserver's address for podfence's pods (no kube-proxy, so no working `kubernetes`
+ * Service IP).
+ */
+export function chartValues(node: TestNode, apiserverUrl: string, images: ChartImages): string[] {
   const env = JSON.stringify([
     { name: 'KUBERNETES_SERVICE_HOST', value: hostIP() },
     { name: 'KUBERNETES_SERVICE_PORT', value: new URL(apiserverUrl).port },
   ]);
   return [
     '--set',
-    'image.operator.repository=localhost/podfence/operator,image.operator.tag=dev,image.operator.pullPolicy=Never',
+    `image.operator.repository=${images.registry}/podfence/operator,image.operator.tag=${images.tag}`,
     '--set',
-    'image.init.repository=localhost/podfence/init,image.init.tag=dev,image.init.pullPolicy=Never',
+    `image.init.repository=${images.registry}/podfence/init,image.init.tag=${images.tag}`,
     '--set',
     `kubeletRootDir=${node.kubeletRoot}`,
     '--set-json',
@@ -86,6 +146,7 @@ export function helmInstall(o: {
   kubeconfigPath: string;
   node: TestNode;
   apiserverUrl: string;
+  images: ChartImages;
   release?: string;
   namespace?: string;
   extra?: string[];
@@ -100,7 +161,7 @@ export function helmInstall(o: {
     '--wait',
     '--timeout',
     '5m',
-    ...chartValues(o.node, o.apiserverUrl),
+    ...chartValues(o.node, o.apiserverUrl, o.images),
     ...(o.extra ?? []),
     '--kubeconfig',
     o.kubeconfigPath,

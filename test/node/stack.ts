@@ -17,13 +17,13 @@ import { repoRoot } from '../cluster/repo-root.js';
 import { DEFAULT_LAYOUT, type NodeLayout } from './config.js';
 import { cleanupNode, ensureCsiDriver, startNode, type TestNode } from './node.js';
 import {
-  buildOperatorImage,
+  buildShippedImages,
   bypassProxyFor,
   CHART_NAMESPACE,
   CHART_RELEASE,
   chartClusterOptions,
   helmInstall,
-  installOperatorImage,
+  startChartRegistry,
   waitPodfencePodsReady,
 } from './stack-chart.js';
 import { registerWebhook, startWebhook, type WebhookHandle } from './webhook.js';
@@ -41,7 +41,8 @@ export interface StackOptions {
   podfence?: boolean;
   /**
    * How podfence runs: 'processes' (default): controller, node agent and webhook as host processes, CRDs applied
-   * from crds/; 'chart': `helm install` of charts/podfence with images built from this checkout, as a user does.
+   * from crds/; 'chart': `helm install` of charts/podfence with the images built from this checkout's Dockerfiles,
+   * pulled through a registry on loopback, as a user does.
    */
   install?: 'processes' | 'chart';
   /** Start the webhook and register it (default true when podfence is started). */
@@ -142,6 +143,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     ? await Promise.all([viaChart ? '' : ensurePodfenceBuilt(step), ensureInitHelper(step)])
     : ['', ''];
 
+  // The chart's images are built (or found current) while the control plane starts.
+  const shipped = viaChart ? buildShippedImages() : undefined;
+  shipped?.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
   step('starting the control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler)');
   if (viaChart) bypassProxyFor(layout);
   const cluster = await startCluster({
@@ -163,10 +167,12 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const podfence: Record<string, ManagedProcess> = {};
   let node: TestNode | undefined;
   let webhook: WebhookHandle | undefined;
+  let chartRegistry: { stop(): Promise<void> } | undefined;
   const stop = async () => {
     for (const p of Object.values(podfence).reverse()) await p.stop(10_000);
     if (node) await node.stop();
     else await cleanupNode(layout);
+    await chartRegistry?.stop();
     await cluster.stop();
   };
   const finish = (c: TestCluster, n: TestNode, release?: Stack['release']): Stack => ({
@@ -187,20 +193,26 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   });
 
   try {
-    step(`starting the node (containerd, images, kubelet)${viaChart ? '; building the operator image' : ''}`);
-    const operatorImage = viaChart ? buildOperatorImage() : undefined;
-    operatorImage?.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
+    // The chart's images: built from the Dockerfiles (cached), pushed to a loopback registry the node pulls from.
+    let images: Awaited<ReturnType<typeof startChartRegistry>>['images'] | undefined;
+    if (shipped) {
+      step('images built from their Dockerfiles (scripts/build-images.sh; cached while unchanged)');
+      const chart = await startChartRegistry(join(dir, 'registry'), await shipped);
+      chartRegistry = chart.registry;
+      images = chart.images;
+      step(`images pushed to ${images.registry}/podfence/{operator,init}:${images.tag}`);
+    }
+    step('starting the node (containerd, images, kubelet)');
     node = await startNode(cluster, {
       layout,
       detach: opts.detach,
-      insecureRegistries: opts.insecureRegistries,
+      insecureRegistries: [...(opts.insecureRegistries ?? []), ...(images ? [images.registry] : [])],
       log: (m) => step(`node: ${m}`),
     });
 
-    if (viaChart) {
-      await installOperatorImage(node, await operatorImage);
+    if (viaChart && images) {
       step(`helm install ${CHART_RELEASE} charts/podfence -n ${CHART_NAMESPACE} --create-namespace --wait`);
-      helmInstall({ kubeconfigPath: cluster.kubeconfigPath, node, apiserverUrl: cluster.apiserverUrl });
+      helmInstall({ kubeconfigPath: cluster.kubeconfigPath, node, apiserverUrl: cluster.apiserverUrl, images });
       const pods = await waitPodfencePodsReady(cluster.kubeConfig);
       step(`podfence is running in pods: ${pods.map(([c]) => c).join(', ')}`);
       return finish(cluster, node, { name: CHART_RELEASE, namespace: CHART_NAMESPACE });
