@@ -142,6 +142,8 @@ for image in "${images[@]}"; do
   bah manifest push --quiet --all --format oci "$list" "oci-archive:$archive.part:$version" >/dev/null ||
     die "$image: writing $archive failed"
   mv -f "$archive.part" "$archive"
+  # The list has done its job; left in storage it would go stale when its instances are rebuilt.
+  bah manifest rm "$list" >/dev/null 2>&1 || true
   package_list "$image" "$archive" >"$out/$image.packages.txt.part"
   mv -f "$out/$image.packages.txt.part" "$out/$image.packages.txt"
   echo "$sum" >"$stamp"
