@@ -34,6 +34,9 @@ for tool in buildah mmdebstrap npm openssl dpkg-deb jq; do
 done
 mkdir -p "$out" "$cache/buildah"
 out=$(cd "$out" && pwd)
+# One build per output directory at a time (the chart test, the demo and a user's run may share the cache).
+exec 9>"$out/.lock"
+flock 9
 
 # buildah with this build's own storage (outside the repository; layers survive between runs).
 bah() {

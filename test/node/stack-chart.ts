@@ -51,11 +51,14 @@ export interface ShippedImages {
 
 /**
  * Builds the operator and helper images from their Dockerfiles for amd64 and arm64 (scripts/build-images.sh, the
- * same build as `npm run images`), into the cache outside the checkout; reused while their inputs are unchanged.
+ * same build as `npm run images`), into the cache outside the checkout (PODFENCE_IMAGES_DIR names another
+ * directory); reused while their inputs are unchanged.
  */
 export function buildShippedImages(): Promise<ShippedImages> {
   const root = repoRoot();
-  const out = join(process.env.PODFENCE_CACHE ?? join(homedir(), '.cache', 'podfence'), 'images', 'shipped');
+  const out =
+    process.env.PODFENCE_IMAGES_DIR ??
+    join(process.env.PODFENCE_CACHE ?? join(homedir(), '.cache', 'podfence'), 'images', 'shipped');
   return new Promise((resolve, reject) => {
     const child = spawn('bash', [join(root, 'scripts', 'build-images.sh'), '--out', out], {
       stdio: ['ignore', 'pipe', 'inherit'],
