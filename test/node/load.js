@@ -1,6 +1,6 @@
 // Runs the node/stack TypeScript from plain Node (scripts/demo.sh and the stack CLI run outside ts-jest, and Node
-// 20 cannot run TypeScript): transpiles test/node, test/cluster, test/chart (its helpers, not its tests) and
-// src/common, one file at a time and without type checking (`npm run typecheck` does that), into
+// 20 cannot run TypeScript): transpiles test/node, test/cluster, test/chart and test/e2e (their helpers, not their
+// tests: the chart stack's loopback registry is test/e2e/registry.ts) and src/common, one file at a time and without type checking (`npm run typecheck` does that), into
 // node_modules/.cache/podfence-node/ with the same relative layout, and imports from there. The copies find the
 // checkout through PODFENCE_REPO_ROOT (test/cluster/repo-root.ts), never from their own location.
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -10,7 +10,7 @@ import ts from 'typescript';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const outRoot = join(repo, 'node_modules', '.cache', 'podfence-node');
-const dirs = ['test/node', 'test/cluster', 'test/chart', 'src/common'];
+const dirs = ['test/node', 'test/cluster', 'test/chart', 'test/e2e', 'src/common'];
 
 function transpileAll() {
   mkdirSync(outRoot, { recursive: true });
