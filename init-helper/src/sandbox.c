@@ -346,6 +346,134 @@ static int beneath(const struct pf_object *d, const struct pf_object *top, const
 }
 
 /*
+ * Where an object lies in its filesystem: /proc/self/mountinfo's root field of its mount (the directory of the
+ * filesystem mounted there: a subPath mount shows the subdirectory) joined with its path below the mountpoint.
+ * `path` is the object's path as reached (no symlinks). Fills place and the device; returns 0, or -1 when unknown.
+ */
+static int fs_place(uint64_t mnt_id, const char *path, char *place, size_t cap, char *devno, size_t devcap)
+{
+	static char buf[1 << 16];
+	char want[32];
+	ssize_t n;
+	size_t used = 0;
+	int fd, found = -1;
+
+	if (mnt_id == 0)
+		return -1;
+	fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	snprintf(want, sizeof(want), "%llu ", (unsigned long long)mnt_id);
+	for (;;) {
+		char *line, *nl;
+		n = read(fd, buf + used, sizeof(buf) - 1 - used);
+		if (n <= 0)
+			break;
+		used += (size_t)n;
+		buf[used] = '\0';
+		line = buf;
+		while ((nl = strchr(line, '\n')) != NULL) {
+			*nl = '\0';
+			if (found < 0 && strncmp(line, want, strlen(want)) == 0) {
+				/* id parent major:minor root mountpoint ... (spaces in paths are \040: such a path never matches) */
+				char *f[3] = {NULL, NULL, NULL}, *t = line;
+				int k;
+				for (k = 0; k < 5 && t; k++) {
+					char *sp = strchr(t, ' ');
+					if (k >= 2)
+						f[k - 2] = t;
+					if (sp)
+						*sp++ = '\0';
+					t = sp;
+				}
+				if (f[2] && strlen(f[0]) < devcap) {
+					const char *rest = path;
+					size_t ml = strlen(f[2]);
+					strcpy(devno, f[0]);
+					if (strcmp(f[2], "/") != 0) {
+						if (strncmp(path, f[2], ml) != 0 || (path[ml] != '\0' && path[ml] != '/'))
+							break;
+						rest = path + ml;
+					}
+					if (strlen(f[1]) + strlen(rest) + 2 > cap)
+						break;
+					snprintf(place, cap, "%s%s", strcmp(f[1], "/") == 0 && *rest ? "" : f[1], rest);
+					if (!place[0])
+						strcpy(place, "/");
+					found = 0;
+				}
+			}
+			line = nl + 1;
+		}
+		if (found == 0)
+			break;
+		used = strlen(line);
+		memmove(buf, line, used);
+		if (used >= sizeof(buf) - 1)
+			break; /* a line longer than the buffer: give up (unknown) */
+	}
+	close(fd);
+	return found;
+}
+
+/* Is canonical `a` at or beneath canonical `b`? */
+static int path_within(const char *a, const char *b)
+{
+	size_t n = strlen(b);
+	return strcmp(b, "/") == 0 || (strncmp(a, b, n) == 0 && (a[n] == '\0' || a[n] == '/'));
+}
+
+/* A rule's path without "//", "/./" or a trailing "/" (its text as the walker reached it, when no symlink). */
+static void tidy_path(const char *in, char *out, size_t cap)
+{
+	size_t len = 0;
+	const char *p = in;
+	while (*p && len + 2 < cap) {
+		const char *c;
+		size_t n;
+		while (*p == '/')
+			p++;
+		c = p;
+		while (*p && *p != '/')
+			p++;
+		n = (size_t)(p - c);
+		if (n == 0 || (n == 1 && c[0] == '.'))
+			continue;
+		if (len + 1 + n + 1 > cap)
+			break;
+		out[len++] = '/';
+		memcpy(out + len, c, n);
+		len += n;
+	}
+	out[len] = '\0';
+	if (!len)
+		strcpy(out, "/");
+}
+
+/*
+ * Do the volume (a mount root, `vpath`) and an execute rule's object (`epath`, reached without symlinks) share
+ * files through different mounts of one filesystem (two subPath mounts of one volume)? 1 yes, 0 no. When the mount
+ * table cannot be read, the same device is taken as yes.
+ */
+static const char *root_prefix = ""; /* pf_add_path_rules' root_path when not "/": mountinfo shows full paths */
+
+static int same_files(const struct pf_object *v, const char *vpath, const struct pf_object *e, const char *epath)
+{
+	static char vp[PF_CANON_MAX], ep[PF_CANON_MAX], vt[PF_CANON_MAX], et[PF_CANON_MAX], full[PF_CANON_MAX];
+	char vd[32], ed[32];
+	if (v->dev != e->dev)
+		return 0;
+	snprintf(full, sizeof(full), "%s%s", root_prefix, vpath);
+	tidy_path(full, vt, sizeof(vt));
+	snprintf(full, sizeof(full), "%s%s", root_prefix, epath);
+	tidy_path(full, et, sizeof(et));
+	if (fs_place(v->mnt_id, vt, vp, sizeof(vp), vd, sizeof(vd)) != 0 ||
+	    fs_place(e->mnt_id, et, ep, sizeof(ep), ed, sizeof(ed)) != 0 || strcmp(vd, ed) != 0)
+		return 1;
+	return path_within(ep, vp) || path_within(vp, ep);
+}
+
+/*
  * A writable volume and an execute rule must not overlap: the workload (or another container of the pod, which
  * shares the volume) would write a program there and run it. Such a volume is refused (not granted: its files
  * stay readable and executable as the other rules say, but not writable). Overlap is: the volume beneath an
@@ -379,8 +507,8 @@ static const char *judge_volume_overlap(const struct pf_path_rule *r, struct rul
 		}
 		if (found)
 			return "writable, and holding an execute rule's path";
-		if (e->obj.dev == s->obj.dev)
-			return "writable, and an execute rule's path is on its filesystem (through another mount of it)";
+		if (e->obj.symlinks == 0 ? same_files(&s->obj, r->path, &e->obj, o->paths[i].path) : e->obj.dev == s->obj.dev)
+			return "writable, and an execute rule's path is in it through another mount of it (subPath)";
 	}
 	return NULL;
 }
@@ -393,6 +521,7 @@ int pf_add_path_rules(int ruleset, const struct pf_opts *o, const struct pf_plan
 
 	memset(&root, 0, sizeof(root));
 	root.dir_fd = -1;
+	root_prefix = strcmp(root_path, "/") == 0 ? "" : root_path;
 	root.fd = open(root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root.fd < 0 || pf_identify(&root) != 0) {
 		fprintf(stderr, "podfence-init: cannot open %s: %s\n", root_path, strerror(errno));

@@ -214,9 +214,15 @@ symlinks() {
     # The same volume mounted twice (two subPath mounts): an execute rule on one, the other writable.
     local B2="mkdir -p $D/s/vol/sub $D/s/vol2 && mount --bind $D/s/vol/sub $D/s/vol2"
     run unshare -m --propagation private sh -c "$V && $B2 && exec $PI --exec $T --exec $D/s/vol2 --volume-rw $D/s/vol -- $TRY write $D/s/vol/sub/prog"
-    t "volume: writable while another mount of it (subPath) holds an execute rule: refused" '[[ $OUT == EACCES* ]] && has "$ERR" "on its filesystem"'
+    t "volume: writable while another mount of it (subPath) holds an execute rule: refused" '[[ $OUT == EACCES* ]] && has "$ERR" "through another mount of it"'
     run unshare -m --propagation private sh -c "$V && $B2 && exec $PI --exec $T --ro $D/s/vol2 --volume-rw $D/s/vol -- $TRY write $D/s/vol/sub/prog"
     t "volume control: the same two mounts with a read-only rule: the volume is writable" '[[ $OUT == OK && -z $ERR ]]'
+    # Two subPath mounts of one filesystem that share no files: an execute rule on one, the other writable.
+    local B3="mkdir -p $D/s/vol/a $D/s/vol/b $D/s/va $D/s/vb && mount --bind $D/s/vol/a $D/s/va && mount --bind $D/s/vol/b $D/s/vb"
+    run unshare -m --propagation private sh -c "$V && $B3 && exec $PI --exec $T --exec $D/s/va --volume-rw $D/s/vb -- $TRY write $D/s/vb/x"
+    t "volume control: other subdirectories of the same filesystem (mountinfo roots differ): writable" '[[ $OUT == OK && -z $ERR ]]'
+    run unshare -m --propagation private sh -c "$V && $B3 && exec $PI --exec $T --exec $D/s/va --volume-rw $D/s/vol -- $TRY write $D/s/vol/b/x"
+    t "volume: the whole filesystem writable while a subdirectory mount of it is executable: refused" '[[ $OUT == EACCES* ]] && has "$ERR" "through another mount of it"'
     # An execute rule on a file inside a writable volume: the workload would rewrite the file and run it.
     run unshare -m --propagation private sh -c "$V && cp $TRY $D/s/vol/prog && exec $PI --exec $T --exec $D/s/vol/prog --volume-rw $D/s/vol -- $TRY write $D/s/vol/prog"
     t "volume: a writable volume holding an execute rule's file is refused" '[[ $OUT == EACCES* ]] && has "$ERR" "holding an execute rule"'
