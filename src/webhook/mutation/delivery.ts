@@ -65,6 +65,15 @@ export function mountsOverDelivery(c: Pick<V1Container, 'volumeMounts'>, where: 
     .map((m) => `${where} mounts volume "${m.name}" at ${m.mountPath}, over podfence's ${INIT_DIR}`);
 }
 
+/** Denials for a container that is not wrapped (ephemeral) mounting podfence's own volume. */
+export function deliveryMountsOf(c: Pick<V1Container, 'volumeMounts'>, field: string, where: string): string[] {
+  return (c.volumeMounts ?? []).flatMap((m, i) =>
+    m.name === INIT_VOLUME_NAME
+      ? [`${field}.volumeMounts[${i}].name (${where}): volume "${INIT_VOLUME_NAME}" is podfence's own`]
+      : [],
+  );
+}
+
 /** The init container that installs the wrapper, running as the pod's profile allows. */
 export function deliveryInit(podProfile: ProfileInfo, policy: WebhookPolicy): V1Container {
   return {

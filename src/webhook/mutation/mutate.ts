@@ -3,7 +3,7 @@ import { CONTAINER_PROFILE_ANNOTATION_PREFIX, NODE_CSI_READY_LABEL, PROFILE_LABE
 import type { MutationContext, MutationResult, ProfileInfo } from '../types.js';
 import { podfenceAnnotations } from './annotations.js';
 import { containerSecurity } from './container-security.js';
-import { deliver, mountsOverDelivery, takeOffDelivery } from './delivery.js';
+import { deliver, deliveryMountsOf, mountsOverDelivery, takeOffDelivery } from './delivery.js';
 import { hostEscapes, unsupportedPod } from './escapes.js';
 import { addFindings, noFindings, uniq } from './findings.js';
 import { namespaceProfile, pickProfile } from './pick-profiles.js';
@@ -11,6 +11,7 @@ import { podSecurity } from './pod-security.js';
 import { annotationWeakenings } from './weakenings.js';
 import { notReadyWarnings, requireNodeLabels, seccompLabelKeys } from './scheduling.js';
 import { mountPathDenials } from './mount-paths.js';
+import { writableOverExecute } from './exec-volumes.js';
 import { wrapContainer } from './wrapper.js';
 
 /**
@@ -64,6 +65,10 @@ export function mutatePod(input: V1Pod, ctx: MutationContext): MutationResult<V1
     const profile = picked.profile;
     used.set(profile.name, profile);
     findings.denials.push(...mountsOverDelivery(c, where));
+    if (wrap) findings.denials.push(...writableOverExecute(spec, own.volumes, c.volumeMounts, profile, field, where));
+    // Not wrapped (ephemeral): its mounts stay as written, so podfence's own volume must not be among them (in
+    // init mode a writable mount would let it replace the wrapper the other containers start through).
+    else findings.denials.push(...deliveryMountsOf(c, field, where));
     const sc = containerSecurity(c, profile, where, ctx.policy.onWeakening);
     addFindings(findings, sc);
     const secured = { ...c, securityContext: sc.securityContext };
