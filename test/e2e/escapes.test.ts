@@ -6,21 +6,20 @@
 // Needs root; run under the node lock (flock /tmp/pf-node.lock). PODFENCE_E2E=0 skips the suite.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CustomObjectsApi, type KubeConfig, type V1Container, type V1Pod } from '@kubernetes/client-node';
-import { PROFILE_LABEL } from '../../src/common/constants.js';
+import {
+  CoreV1Api,
+  type KubeConfig,
+  type V1Container,
+  type V1EphemeralContainer,
+  type V1Pod,
+} from '@kubernetes/client-node';
+import { INIT_VOLUME_NAME, PROFILE_LABEL } from '../../src/common/constants.js';
 import { applyManifestFiles } from '../cluster/manifests.js';
 import { waitFor } from '../cluster/net.js';
-import { logTail } from '../cluster/processes.js';
-import {
-  createNamespace,
-  createPod,
-  parseChecks,
-  probePod,
-  waitForPodIP,
-  waitForPodLog,
-  type CheckResult,
-} from '../node/probe-pods.js';
+import { retryOnConflict } from '../cluster/retry.js';
+import { PROBE_IMAGE, createNamespace, createPod, probePod, waitForPodIP, waitForPodLog } from '../node/probe-pods.js';
 import { startStack, type Stack } from '../node/stack.js';
+import { ProbeResults, profileReady, stackDiagnostics } from './probe-results.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const enabled = process.getuid?.() === 0 && process.env.PODFENCE_E2E !== '0';
@@ -34,6 +33,16 @@ const CODE = ['memfd-exec', 'memfd-exec-proc', 'wx-mmap', 'mprotect-exec', 'shm-
 const KERNEL = ['procmem-write', 'io-uring', 'userfaultfd', 'ptrace-child', 'vm-writev', 'personality-rie'];
 /** uevent netlink, vsock, AF_ALG, ICMP ping, SCTP (seqpacket): none is a kind network-server allows. */
 const SOCKETS = ['socket:16:3.15', 'socket:40:1', 'socket:38:5', 'socket:2:2.1', 'socket:10:5.132'];
+
+/** The hidden file again, through /proc's magic links to the root, and through a hard link made in /tmp. */
+const REOPEN = [
+  'read:/proc/self/root/data/secret.txt',
+  'read:/proc/1/root/data/secret.txt',
+  'read:/proc/self/cwd/data/secret.txt',
+  'link:/data/secret.txt:/tmp/hardlink',
+];
+/** Through the image's own /srv/root -> / (granted read-write by the profile): read the hidden file, write /srv/ro. */
+const IMGLINK = ['read:/srv/root/data/secret.txt', 'write:/srv/root/srv/ro/x'];
 
 type Edit = (p: V1Pod, c: V1Container) => void;
 /** Pod specs the webhook refuses in the sandboxed namespace; each runs in the control namespace. */
@@ -51,7 +60,8 @@ function refusalMessage(err: unknown): string {
   return String(err);
 }
 
-const REFUSED: Record<string, { checks: string[]; edit: Edit; field: RegExp }> = {
+/** `works`: checks the control pod must pass, showing the refused spec really would have done it. */
+const REFUSED: Record<string, { checks: string[]; edit: Edit; field: RegExp; works?: string[] }> = {
   // A volume path the kubelet expands in the command: /$(ROOT) with ROOT empty would become "/".
   dollar: {
     checks: ['read:/data/secret.txt'],
@@ -79,6 +89,45 @@ const REFUSED: Record<string, { checks: string[]; edit: Edit; field: RegExp }> =
       p.spec!.securityContext = { supplementalGroups: [0] };
     },
   },
+  // A writable volume beneath an execute path: write a program there, run it.
+  execvol: {
+    checks: ['write:/bin/extra/x', 'copy-exec:/bin/extra/prog'],
+    works: ['write:/bin/extra/x', 'copy-exec:/bin/extra/prog'],
+    field:
+      /spec\.containers\[0\]\.volumeMounts\[0\]\.mountPath .*volume "x" is writable .*lies at, over or under \/bin,/,
+    edit: (p, c) => {
+      (p.spec!.volumes ??= []).push({ name: 'x', emptyDir: {} });
+      c.volumeMounts = [{ name: 'x', mountPath: '/bin/extra' }];
+    },
+  },
+  // One volume mounted twice with subPath: read-only at an execute path, writable elsewhere. Write there, run here.
+  subpath: {
+    checks: ['copy-exec:/work/prog', 'exec:/bin/extra/prog'],
+    works: ['copy-exec:/work/prog', 'exec:/bin/extra/prog'],
+    field:
+      /spec\.containers\[0\]\.volumeMounts\[0\]\.mountPath .*volume "x" \(subPath\) is writable \(mounted writable by container "probe" at \/work\)/,
+    edit: (p, c) => {
+      (p.spec!.volumes ??= []).push({ name: 'x', emptyDir: {} });
+      c.volumeMounts = [
+        { name: 'x', mountPath: '/bin/extra', subPath: 'p', readOnly: true },
+        { name: 'x', mountPath: '/work', subPath: 'p' },
+      ];
+    },
+  },
+  // The same with subPathExpr: the kubelet expands $(DIR) from the container's environment.
+  subpathexpr: {
+    checks: ['copy-exec:/work/prog', 'exec:/bin/extra/prog'],
+    works: ['copy-exec:/work/prog', 'exec:/bin/extra/prog'],
+    field: /volumeMounts\[0\]\.mountPath .*volume "x" \(subPathExpr "\$\(DIR\)"\) is writable/,
+    edit: (p, c) => {
+      (p.spec!.volumes ??= []).push({ name: 'x', emptyDir: {} });
+      c.env = [{ name: 'DIR', value: 'p' }];
+      c.volumeMounts = [
+        { name: 'x', mountPath: '/bin/extra', subPathExpr: '$(DIR)', readOnly: true },
+        { name: 'x', mountPath: '/work', subPathExpr: '$(DIR)' },
+      ];
+    },
+  },
   // A port on the node's own address.
   hostport: {
     checks: ['uname'],
@@ -95,24 +144,11 @@ let kc: KubeConfig;
 let serverIP = '';
 /** Attempts made (one per check per namespace), for the report. */
 let attempts = 0;
-const results: Record<string, Record<string, CheckResult>> = {};
-const logs: Record<string, string> = {};
-
-function check(key: string, name: string): CheckResult {
-  const r = results[key]?.[name];
-  if (!r) throw new Error(`no CHECK line ${name} from ${key}; its log:\n${logs[key] ?? '(none)'}`);
-  return r;
-}
-
-async function profileReady(name: string): Promise<boolean> {
-  const p = (await kc.makeApiClient(CustomObjectsApi).getClusterCustomObject({
-    group: 'podfence.dev',
-    version: 'v1alpha1',
-    plural: 'sandboxprofiles',
-    name,
-  })) as { status?: { conditions?: { type: string; status: string }[] } };
-  return !!p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
-}
+const probes = new ProbeResults();
+const { logs } = probes;
+const check = (key: string, name: string) => probes.check(key, name);
+/** Ephemeral containers the apiserver refused (by namespace key), with its message. */
+const ephemeralRefusals: Record<string, string> = {};
 
 /** A probe pod plus changes (volumes, init containers, env), in one namespace. */
 function pod(namespace: string, name: string, checks: string[], edit: (p: V1Pod, c: V1Container) => void = () => {}) {
@@ -131,20 +167,75 @@ async function both(name: string, checks: string[], edit?: (p: V1Pod, c: V1Conta
       ] as const
     ).map(async ([key, ns]) => {
       await createPod(kc, pod(ns, name, checks, edit));
-      const log = await waitForPodLog(kc, ns, name, 180_000);
-      logs[key] = log;
-      results[key] = parseChecks(log);
+      probes.record(key, await waitForPodLog(kc, ns, name, 180_000));
       attempts += checks.length;
     }),
   );
 }
 
-function diagnostics(): string {
-  if (!stack) return '';
-  return Object.entries(stack.logs())
-    .filter(([k]) => k.startsWith('podfence') || k === 'kubelet')
-    .map(([k, path]) => `--- ${k} (${path})\n${logTail(path, 15)}`)
-    .join('\n');
+const diagnostics = () => stackDiagnostics(stack);
+
+/** Adds an ephemeral container (kubectl debug's way) to a running pod; resolves with the apiserver's answer. */
+async function addEphemeral(namespace: string, name: string, c: V1EphemeralContainer): Promise<void> {
+  const core = kc.makeApiClient(CoreV1Api);
+  await retryOnConflict(async () => {
+    const pod = await core.readNamespacedPod({ namespace, name });
+    pod.spec!.ephemeralContainers = [...(pod.spec!.ephemeralContainers ?? []), c];
+    await core.replaceNamespacedPodEphemeralcontainers({ namespace, name, body: pod });
+  });
+}
+
+/** Waits for an ephemeral container to end and returns its log. */
+async function ephemeralLog(namespace: string, name: string, container: string): Promise<string> {
+  const core = kc.makeApiClient(CoreV1Api);
+  await waitFor(
+    async () => {
+      const pod = await core.readNamespacedPod({ namespace, name });
+      return !!pod.status?.ephemeralContainerStatuses?.find((s) => s.name === container)?.state?.terminated;
+    },
+    180_000,
+    `ephemeral container ${container} in ${namespace}/${name} has ended`,
+  );
+  return core.readNamespacedPodLog({ namespace, name, container });
+}
+
+/**
+ * A running target pod, then two ephemeral containers (kubectl debug): one mounting podfence's own volume writable
+ * (refused in the sandboxed namespace: in init mode it could replace the wrapper; the control pod has a volume of
+ * that name so the same request is admitted there), and one sharing the target's process namespace reading and
+ * writing the target's files through /proc/1/root.
+ */
+async function ephemeral(key: string, namespace: string): Promise<void> {
+  const target = probePod({ namespace, name: 'eph', checks: ['sleep:600'] });
+  if (namespace === NS.control) target.spec!.volumes = [{ name: INIT_VOLUME_NAME, emptyDir: {} }];
+  await createPod(kc, target);
+  await waitForPodIP(kc, namespace, 'eph');
+  const probe = (name: string, checks: string[], extra: Partial<V1EphemeralContainer> = {}) => ({
+    name,
+    image: PROBE_IMAGE,
+    imagePullPolicy: 'Never',
+    command: ['/bin/probe', ...checks],
+    ...extra,
+  });
+  const delivery = ['write:/x/podfence-init'];
+  await addEphemeral(
+    namespace,
+    'eph',
+    probe('mounter', delivery, { volumeMounts: [{ name: INIT_VOLUME_NAME, mountPath: '/x' }] }),
+  ).then(
+    async () => {
+      probes.record(`${key}-mounter`, await ephemeralLog(namespace, 'eph', 'mounter'));
+      attempts += delivery.length;
+    },
+    (err: unknown) => {
+      ephemeralRefusals[key] = refusalMessage(err);
+      attempts += delivery.length;
+    },
+  );
+  const peek = ['read:/proc/1/root/data/secret.txt', 'write:/proc/1/root/srv/ro/dbg'];
+  await addEphemeral(namespace, 'eph', probe('dbg', peek, { targetContainerName: 'probe' }));
+  probes.record(`${key}-dbg`, await ephemeralLog(namespace, 'eph', 'dbg'));
+  attempts += peek.length;
 }
 
 d('escapes: a tenant tries to leave the sandbox, on a real node', () => {
@@ -153,7 +244,7 @@ d('escapes: a tenant tries to leave the sandbox, on a real node', () => {
     kc = stack.cluster.kubeConfig;
     await applyManifestFiles(kc, [join(here, 'escapes-profiles.yaml')]);
     await waitFor(
-      async () => (await Promise.all(Object.values(PROFILES).map(profileReady))).every(Boolean),
+      async () => (await Promise.all(Object.values(PROFILES).map((p) => profileReady(kc, p)))).every(Boolean),
       90_000,
       'the escape profiles are Ready',
     ).catch((err: Error) => {
@@ -180,7 +271,10 @@ d('escapes: a tenant tries to leave the sandbox, on a real node', () => {
           'copy-exec:/tmp/prog',
           `udp:${serverIP}:8080`,
           'socketcall32',
+          ...REOPEN,
         ]),
+        // A symlink the image itself ships on a path the profile grants read-write: /srv/root -> /.
+        both('imglink', IMGLINK),
         // A symlink the tenant plants in a writable volume, on a path the profile grants read-only: /vol/pub -> /.
         both('symlink', ['read:/vol/pub/data/secret.txt', 'read:/data/secret.txt'], (p, c) => {
           emptyDir(p, 'vol');
@@ -203,9 +297,7 @@ d('escapes: a tenant tries to leave the sandbox, on a real node', () => {
             (err: unknown) => refusalMessage(err),
           );
           await createPod(kc, pod(NS.control, name, checks, edit));
-          const log = await waitForPodLog(kc, NS.control, name, 180_000);
-          logs[`${name}-control`] = log;
-          results[`${name}-control`] = parseChecks(log);
+          probes.record(`${name}-control`, await waitForPodLog(kc, NS.control, name, 180_000));
           attempts += 2 * checks.length;
         }),
         // A postStart hook copies the secret where the workload may read: the hook is wrapped too.
@@ -214,16 +306,13 @@ d('escapes: a tenant tries to leave the sandbox, on a real node', () => {
           const cp = '/bin/busybox cp /data/secret.txt /tmp/leak; true';
           c.lifecycle = { postStart: { exec: { command: ['/bin/busybox', 'sh', '-c', cp] } } };
         }),
-        // A writable volume mounted beneath an execute path: write a program there, run it.
-        both('execvol', ['write:/bin/extra/x', 'copy-exec:/bin/extra/prog'], (p, c) => {
-          emptyDir(p, 'x');
-          c.volumeMounts = [{ name: 'x', mountPath: '/bin/extra' }];
-        }),
+        // Ephemeral containers (kubectl debug) beside a running sandboxed pod, and beside its control.
+        ephemeral('eph', NS.sandboxed),
+        ephemeral('eph-control', NS.control),
         // The opt-out: a JIT runtime's profile gets written-then-executed memory back.
         (async () => {
           await createPod(kc, probePod({ namespace: NS.jit, name: 'jit', checks: CODE }));
-          logs.jit = await waitForPodLog(kc, NS.jit, 'jit', 180_000);
-          results.jit = parseChecks(logs.jit);
+          probes.record('jit', await waitForPodLog(kc, NS.jit, 'jit', 180_000));
           attempts += CODE.length;
         })(),
       ]);
@@ -313,11 +402,41 @@ d('escapes: a tenant tries to leave the sandbox, on a real node', () => {
     expect(check('hook-control', 'read:/tmp/leak').result).toBe('ok');
   });
 
-  test('a writable volume beneath an execute path is not granted: no program written and run there (control: it is)', () => {
-    expect(check('execvol', 'write:/bin/extra/x')).toMatchObject({ result: 'denied', errno: 'EACCES' });
-    expect(check('execvol', 'copy-exec:/bin/extra/prog').result).toBe('denied');
-    expect(check('execvol-control', 'write:/bin/extra/x').result).toBe('ok');
-    expect(check('execvol-control', 'copy-exec:/bin/extra/prog').result).toBe('ok');
+  test.each(Object.keys(REFUSED).filter((n) => REFUSED[n]!.works))(
+    'what the refused spec would have done, the control does: %s',
+    (name) => {
+      for (const c of REFUSED[name]!.works!) expect([c, check(`${name}-control`, c).result]).toEqual([c, 'ok']);
+    },
+  );
+
+  test('the hidden file is not reached through /proc/self/root, /proc/1/root, /proc/self/cwd or a hard link (control: it is)', () => {
+    for (const c of REOPEN) {
+      expect([c, check('code', c).result]).toEqual([c, 'denied']);
+      expect([c, check('code-control', c).result]).toEqual([c, 'ok']);
+    }
+  });
+
+  test('a symlink the image ships (/srv/root -> /) on a read-write path widens nothing (control: it reads and writes through)', () => {
+    for (const c of IMGLINK) {
+      expect([c, check('imglink', c)]).toEqual([c, expect.objectContaining({ result: 'denied', errno: 'EACCES' })]);
+      expect([c, check('imglink-control', c).result]).toEqual([c, 'ok']);
+    }
+    expect(logs.imglink).toMatch(/podfence-init: not granted: .*--rw \/srv\/root \(reaches \/ through a symlink/);
+  });
+
+  test('an ephemeral container may not mount podfence’s own volume (control: it mounts and writes it)', () => {
+    expect(ephemeralRefusals.eph).toMatch(
+      /spec\.ephemeralContainers\[0\]\.volumeMounts\[0\]\.name \(container "mounter"\): volume "podfence-init" is podfence's own/,
+    );
+    expect(ephemeralRefusals['eph-control']).toBeUndefined();
+    expect(check('eph-control-mounter', 'write:/x/podfence-init').result).toBe('ok');
+  });
+
+  test('DOCUMENTED, not closed: an ephemeral container reads and writes the target’s files through /proc/1/root', () => {
+    for (const c of ['read:/proc/1/root/data/secret.txt', 'write:/proc/1/root/srv/ro/dbg']) {
+      expect([c, check('eph-dbg', c).result]).toEqual([c, 'ok']);
+      expect([c, check('eph-control-dbg', c).result]).toEqual([c, 'ok']);
+    }
   });
 
   test('the wrapper says one line at most on the container’s stderr, nothing about baseline paths', () => {

@@ -13,18 +13,11 @@ import { CustomObjectsApi, type KubeConfig, type V1Pod } from '@kubernetes/clien
 import { APPLIED_ANNOTATION, INIT_BINARY, PROFILE_LABEL } from '../../src/common/constants.js';
 import { applyManifestFiles } from '../cluster/manifests.js';
 import { waitFor } from '../cluster/net.js';
-import { logTail, startProcess, type ManagedProcess } from '../cluster/processes.js';
+import { startProcess, type ManagedProcess } from '../cluster/processes.js';
 import { buildImages } from '../node/node.js';
-import {
-  createNamespace,
-  createPod,
-  parseChecks,
-  probePod,
-  waitForPodIP,
-  waitForPodLog,
-  type CheckResult,
-} from '../node/probe-pods.js';
+import { createNamespace, createPod, probePod, waitForPodIP, waitForPodLog } from '../node/probe-pods.js';
 import { startStack, type Stack } from '../node/stack.js';
+import { ProbeResults, profileReady as ready, stackDiagnostics } from './probe-results.js';
 import { startRegistry, type LoopbackRegistry } from './registry.js';
 
 const run = promisify(execFile);
@@ -72,34 +65,20 @@ let auditWasEnabled: string | undefined;
 let auditStart = 0;
 let auditReader: ManagedProcess | undefined;
 /** Checks by pod, then by check name. */
-const results: Record<string, Record<string, CheckResult>> = {};
-const logs: Record<string, string> = {};
+const probes = new ProbeResults();
+const { logs } = probes;
 const admitted: Record<string, V1Pod> = {};
 
-function check(pod: string, name: string): CheckResult {
-  const r = results[pod]?.[name];
-  if (!r) throw new Error(`no CHECK line ${name} from pod ${pod}; its log:\n${logs[pod] ?? '(none)'}`);
-  return r;
-}
+const check = (pod: string, name: string) => probes.check(pod, name);
 const connectName = (port: number) => `connect:${serverIP}:${port}`;
 
 /** Runs a pod to completion and records its checks. */
 async function probe(key: string, namespace: string, pod: V1Pod): Promise<void> {
   admitted[key] = await createPod(kc, pod);
-  logs[key] = await waitForPodLog(kc, namespace, pod.metadata!.name!, 180_000);
-  results[key] = parseChecks(logs[key]);
+  probes.record(key, await waitForPodLog(kc, namespace, pod.metadata!.name!, 180_000));
 }
 
-async function profileReady(name: string): Promise<boolean> {
-  const api = kc.makeApiClient(CustomObjectsApi);
-  const p = (await api.getClusterCustomObject({
-    group: 'podfence.dev',
-    version: 'v1alpha1',
-    plural: 'sandboxprofiles',
-    name,
-  })) as { status?: { conditions?: { type: string; status: string }[] } };
-  return !!p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
-}
+const profileReady = (name: string) => ready(kc, name);
 
 /** The auditctl status line `enabled N`, or undefined when auditctl is unavailable. */
 async function auditEnabled(): Promise<string | undefined> {
@@ -128,13 +107,7 @@ async function startAuditReader(dir: string): Promise<ManagedProcess> {
   return proc;
 }
 
-function diagnostics(): string {
-  if (!stack) return '';
-  return Object.entries(stack.logs())
-    .filter(([k]) => k.startsWith('podfence') || k === 'kubelet')
-    .map(([k, path]) => `--- ${k} (${path})\n${logTail(path, 15)}`)
-    .join('\n');
-}
+const diagnostics = () => stackDiagnostics(stack);
 
 d('podfence on a real node (kubelet + containerd + runc)', () => {
   beforeAll(async () => {

@@ -64,6 +64,7 @@ stage_busybox() {
 #   /etc/motd                   under a read-only path
 #   /srv/ro                     read-only in the profile but mode 0777 (only Landlock can refuse the write)
 #   /tmp                        read-write
+#   /srv/root -> /              a symlink the image ships (test/e2e/escapes: a granted path that leads to /)
 stage_probe() {
   local r=$1
   stage_busybox "$r"
@@ -74,6 +75,7 @@ stage_probe() {
   chmod 0644 "$r/data/secret.txt"
   echo "readable under a read-only path" >"$r/etc/motd"
   chmod 0777 "$r/srv/ro"
+  ln -s / "$r/srv/root"
 }
 
 command -v musl-gcc >/dev/null || { echo "build-all: musl-gcc is missing (apt-get install musl-tools)" >&2; exit 1; }
