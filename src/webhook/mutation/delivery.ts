@@ -65,11 +65,14 @@ export function mountsOverDelivery(c: Pick<V1Container, 'volumeMounts'>, where: 
     .map((m) => `${where} mounts volume "${m.name}" at ${m.mountPath}, over podfence's ${INIT_DIR}`);
 }
 
-/** Denials for a container that is not wrapped (ephemeral) mounting podfence's own volume. */
+/** Denials for a container that is not wrapped (ephemeral) mounting podfence's own volume other than read-only. */
 export function deliveryMountsOf(c: Pick<V1Container, 'volumeMounts'>, field: string, where: string): string[] {
   return (c.volumeMounts ?? []).flatMap((m, i) =>
-    m.name === INIT_VOLUME_NAME
-      ? [`${field}.volumeMounts[${i}].name (${where}): volume "${INIT_VOLUME_NAME}" is podfence's own`]
+    m.name === INIT_VOLUME_NAME && m.readOnly !== true
+      ? [
+          `${field}.volumeMounts[${i}].name (${where}): volume "${INIT_VOLUME_NAME}" is podfence's own: mount it ` +
+            `readOnly or not at all`,
+        ]
       : [],
   );
 }

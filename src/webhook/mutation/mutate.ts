@@ -66,8 +66,8 @@ export function mutatePod(input: V1Pod, ctx: MutationContext): MutationResult<V1
     used.set(profile.name, profile);
     findings.denials.push(...mountsOverDelivery(c, where));
     if (wrap) findings.denials.push(...writableOverExecute(spec, own.volumes, c.volumeMounts, profile, field, where));
-    // Not wrapped (ephemeral): its mounts stay as written, so podfence's own volume must not be among them (in
-    // init mode a writable mount would let it replace the wrapper the other containers start through).
+    // Not wrapped (ephemeral): its mounts stay as written, so podfence's own volume may be among them only
+    // read-only (in init mode a writable mount would let it replace the wrapper the other containers start through).
     else findings.denials.push(...deliveryMountsOf(c, field, where));
     const sc = containerSecurity(c, profile, where, ctx.policy.onWeakening);
     addFindings(findings, sc);

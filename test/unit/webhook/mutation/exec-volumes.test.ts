@@ -167,7 +167,7 @@ describe('writable volumes over execute paths (refused at admission)', () => {
     expect(r.ok).toBe(true);
   });
 
-  test('an ephemeral container may not mount podfence’s own volume (it could replace the wrapper in init mode)', () => {
+  test('an ephemeral container may mount podfence’s own volume only read-only (it could replace the wrapper in init mode)', () => {
     const d = denial(
       pod({
         ephemeralContainers: [
@@ -176,7 +176,15 @@ describe('writable volumes over execute paths (refused at admission)', () => {
       }),
     );
     expect(d).toMatch(
-      /spec\.ephemeralContainers\[0\]\.volumeMounts\[0\]\.name \(container "dbg"\): volume "podfence-init" is podfence's own/,
+      /spec\.ephemeralContainers\[0\]\.volumeMounts\[0\]\.name \(container "dbg"\): volume "podfence-init" is podfence's own: mount it readOnly/,
     );
+    const readOnly = denial(
+      pod({
+        ephemeralContainers: [
+          { name: 'dbg', image: 'img', volumeMounts: [{ name: 'podfence-init', mountPath: '/x', readOnly: true }] },
+        ],
+      }),
+    );
+    expect(readOnly).toBe('admitted');
   });
 });
