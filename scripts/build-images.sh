@@ -38,9 +38,11 @@ out=$(cd "$out" && pwd)
 exec 9>"$out/.lock"
 flock 9
 
-# buildah with this build's own storage (outside the repository; layers survive between runs).
+# buildah with this build's own storage (outside the repository; layers survive between runs) and a run root of its
+# own (a run root belongs to one storage: another PODFENCE_CACHE gets another).
+runroot=/run/podfence-buildah/$(printf '%s' "$cache" | sha256sum | cut -c1-12)
 bah() {
-  buildah --root "$cache/buildah/storage" --runroot /run/podfence-buildah --storage-driver overlay "$@"
+  buildah --root "$cache/buildah/storage" --runroot "$runroot" --storage-driver overlay "$@"
 }
 
 # shellcheck source=scripts/images/bases.sh
