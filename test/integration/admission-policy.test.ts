@@ -4,7 +4,6 @@
 // namespace rights would change (issue #14: another profile's seccomp file, gid 0, host namespaces, their own
 // /podfence, weaker wrapper options, ...) are refused, and so are UPDATEs and ephemeral containers that undo what
 // podfence set. The policy's parameters are published by the controller's ParamsPublisher.
-import { readFileSync } from 'node:fs';
 import { jest } from '@jest/globals';
 import {
   AdmissionregistrationV1Api,
@@ -14,11 +13,7 @@ import {
   type V1EphemeralContainer,
   type V1Pod,
 } from '@kubernetes/client-node';
-import { pino } from 'pino';
-import { Registry } from 'prom-client';
-import { parse } from 'yaml';
 import { errorText } from '../cluster/manifests.js';
-import { freePort } from '../cluster/net.js';
 import {
   deleteNamespace,
   sharedClusterHasControllers,
@@ -26,8 +21,7 @@ import {
   uniqueName,
   uniqueNamespace,
 } from '../cluster/shared.js';
-import { startWebhook, type RunningWebhook } from '../../src/webhook/run.js';
-import { deleteParams, publishParams, sandboxPolicy } from './policy-params.js';
+import { startAdmission, type AdmissionSetup } from './admission-setup.js';
 
 jest.setTimeout(180_000);
 
@@ -37,16 +31,13 @@ const admission = kc.makeApiClient(AdmissionregistrationV1Api);
 const custom = kc.makeApiClient(CustomObjectsApi);
 const id = uniqueName('pfvap');
 const TEST_LABEL = 'podfence-test/admission-policy';
-const mwcName = `${id}-mutate`;
-const vapName = `${id}-sandbox-required`;
 const web = `${id}-web`;
 const batch = `${id}-batch`;
 const loose = `${id}-loose`;
 const audit = `${id}-audit`;
-const paramsName = `${id}-params`;
 let params: Record<string, string>;
 
-let webhook: RunningWebhook | undefined;
+let setup: AdmissionSetup | undefined;
 let operatorNs: string;
 let mutated: string; // the webhook and the policy run here
 let bare: string; // only the policy: the webhook is "bypassed"
@@ -151,93 +142,43 @@ beforeAll(async () => {
       body,
     });
   }
-  params = await publishParams(kc, paramsName, [web, batch, loose, audit]);
-  looseFile = params[`${loose}.seccomp`]!;
-
-  // The policy watches both namespaces; the mutating webhook only `mutated`.
-  const { policy, binding } = sandboxPolicy(
-    vapName,
-    {
-      matchExpressions: [
-        { key: 'podfence.dev/profile', operator: 'Exists' },
-        { key: TEST_LABEL, operator: 'In', values: [id] },
-      ],
-    },
-    paramsName,
-  );
-  await admission.createValidatingAdmissionPolicy({ body: policy });
-  await admission.createValidatingAdmissionPolicyBinding({ body: binding });
-  const bareBinding = sandboxPolicy(`${vapName}-bare`, { matchLabels: { [`${TEST_LABEL}-bare`]: id } }, paramsName);
-  await admission.createValidatingAdmissionPolicyBinding({
-    body: { ...bareBinding.binding, spec: { ...bareBinding.binding.spec, policyName: vapName } },
-  });
-
-  const port = await freePort();
-  const mwc = parse(readFileSync('deploy/webhook/mutating-webhook.yaml', 'utf8')) as {
-    metadata: { name: string };
-    webhooks: { clientConfig: object; namespaceSelector: object }[];
-  };
-  mwc.metadata.name = mwcName;
-  for (const w of mwc.webhooks) {
-    w.clientConfig = { url: `https://127.0.0.1:${port}/mutate` };
-    w.namespaceSelector = {
-      matchLabels: { [TEST_LABEL]: id },
-      matchExpressions: [{ key: 'podfence.dev/profile', operator: 'Exists' }],
-    };
-  }
-  await admission.createMutatingWebhookConfiguration({ body: mwc as never });
-  webhook = await startWebhook({
-    kubeConfig: kc,
-    namespace: operatorNs,
-    log: pino({ level: process.env.LOG_LEVEL ?? 'silent' }),
-    metrics: new Registry(),
-    port,
-    host: '127.0.0.1',
-    policy: { onWeakening: 'deny', onUnresolvedEntrypoint: 'deny', initImage: 'localhost/podfence/init:dev' },
-    registry: { timeoutMs: 2000 },
-    certs: {
-      kind: 'self-managed',
-      secretName: 'podfence-webhook-tls',
-      serviceName: 'podfence-webhook',
-      mutatingWebhooks: [mwcName],
-      ipAddresses: ['127.0.0.1'],
-    },
-  });
-
-  // Configurations reach the apiserver's admission chain asynchronously: wait for a mutated pod to be admitted
-  // where only the policy runs (the policy and its parameters are in force).
-  const deadline = Date.now() + 60_000;
+  // The policy watches both namespaces; the mutating webhook only `mutated`. In force once a mutated pod is
+  // admitted where only the policy runs and a plain one is refused there.
   let last = '';
-  for (;;) {
-    const ok = await sandboxed(appSpec(), appAnnotations())
-      .then((pod) => core.createNamespacedPod({ namespace: bare, body: pod, dryRun: 'All' }))
-      .then(
-        () => true,
-        (e: unknown) => ((last = `mutated pod: ${errorText(e)}`), false),
-      );
-    const refused = await core
-      .createNamespacedPod({
-        namespace: bare,
-        body: { metadata: { name: uniqueName('plain') }, spec: appSpec() },
-        dryRun: 'All',
-      })
-      .then(
-        () => ((last = 'plain pod admitted'), false),
-        () => true,
-      );
-    if (ok && refused) break;
-    if (Date.now() > deadline) throw new Error(`the policy never came into force (${last})`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  setup = await startAdmission({
+    kc,
+    id,
+    label: TEST_LABEL,
+    operatorNs,
+    profiles: [web, batch, loose, audit],
+    policyOnly: ['bare'],
+    inForce: async () => {
+      const ok = await sandboxed(appSpec(), appAnnotations())
+        .then((pod) => core.createNamespacedPod({ namespace: bare, body: pod, dryRun: 'All' }))
+        .then(
+          () => true,
+          (e: unknown) => ((last = `mutated pod: ${errorText(e)}`), false),
+        );
+      const refused = await core
+        .createNamespacedPod({
+          namespace: bare,
+          body: { metadata: { name: uniqueName('plain') }, spec: appSpec() },
+          dryRun: 'All',
+        })
+        .then(
+          () => ((last = 'plain pod admitted'), false),
+          () => true,
+        );
+      if (!(ok && refused) && last) throw new Error(last);
+      return ok && refused;
+    },
+  });
+  params = setup.params;
+  looseFile = params[`${loose}.seccomp`]!;
 });
 
 afterAll(async () => {
-  await admission.deleteMutatingWebhookConfiguration({ name: mwcName }).catch(() => undefined);
-  await admission.deleteValidatingAdmissionPolicyBinding({ name: vapName }).catch(() => undefined);
-  await admission.deleteValidatingAdmissionPolicyBinding({ name: `${vapName}-bare` }).catch(() => undefined);
-  await admission.deleteValidatingAdmissionPolicy({ name: vapName }).catch(() => undefined);
-  await webhook?.stop();
-  await deleteParams(kc, paramsName);
+  await setup?.stop();
   for (const name of [web, batch, loose, audit]) {
     await custom
       .deleteClusterCustomObject({ group: 'podfence.dev', version: 'v1alpha1', plural: 'sandboxprofiles', name })
@@ -250,7 +191,7 @@ afterAll(async () => {
 (sharedClusterHasControllers() ? test : test.skip)('the policy type-checks without warnings', async () => {
   const deadline = Date.now() + 20_000;
   for (;;) {
-    const p = await admission.readValidatingAdmissionPolicy({ name: vapName });
+    const p = await admission.readValidatingAdmissionPolicy({ name: setup!.vapName });
     if (p.status?.typeChecking) {
       expect(p.status.typeChecking.expressionWarnings ?? []).toEqual([]);
       return;

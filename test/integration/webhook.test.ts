@@ -1,28 +1,16 @@
-// The podfence webhook, served from this process exactly as `podfence webhook` wires it (informers, registry
-// client, self-managed CA in a Secret, caBundle patched by name), called by the real kube-apiserver over TLS.
-// The webhook configuration and the validating policy binding only match namespaces carrying this run's label, so
-// other suites sharing the apiserver are never affected; both are deleted in afterAll.
+// The podfence webhook, served from this process exactly as `podfence webhook` wires it, called by the real
+// kube-apiserver over TLS, with the sandbox-required policy beside it (set up by ./admission-setup.ts, bound only to
+// this run's namespaces).
 import { execFile } from 'node:child_process';
 import { createServer as createHttpsServer } from 'node:https';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { jest } from '@jest/globals';
-import {
-  AdmissionregistrationV1Api,
-  CoreV1Api,
-  CustomObjectsApi,
-  type V1Pod,
-  type V1ValidatingAdmissionPolicy,
-  type V1ValidatingAdmissionPolicyBinding,
-} from '@kubernetes/client-node';
-import { pino } from 'pino';
-import { Registry } from 'prom-client';
-import { parse, parseAllDocuments } from 'yaml';
+import { AdmissionregistrationV1Api, CoreV1Api, CustomObjectsApi, type V1Pod } from '@kubernetes/client-node';
 import { binary } from '../cluster/binaries.js';
 import { errorText } from '../cluster/manifests.js';
-import { freePort } from '../cluster/net.js';
 import { retryOnConflict } from '../cluster/retry.js';
 import {
   deleteNamespace,
@@ -32,8 +20,7 @@ import {
   uniqueNamespace,
 } from '../cluster/shared.js';
 import { startTestRegistry, type TestRegistry } from '../registry/registry.js';
-import { deleteParams, publishParams } from './policy-params.js';
-import { startWebhook, type RunningWebhook } from '../../src/webhook/run.js';
+import { startAdmission, type AdmissionSetup } from './admission-setup.js';
 import { createCA, issueServingCert } from '../../src/certs/issue.js';
 import { createProfile, profileBody, PROFILES } from './profiles.js';
 
@@ -46,14 +33,12 @@ const admission = kc.makeApiClient(AdmissionregistrationV1Api);
 const custom = kc.makeApiClient(CustomObjectsApi);
 const id = uniqueName('pfwh');
 const TEST_LABEL = 'podfence-test/webhook';
-const mwcName = `${id}-mutate`;
-const vapName = `${id}-sandbox-required`;
 const web = `${id}-web`;
 const batch = `${id}-batch`;
 const other = `${id}-other`;
 const user = { username: 'puller', password: 'secret-pw' };
 
-let webhook: RunningWebhook | undefined;
+let setup: AdmissionSetup | undefined;
 let operatorNs: string;
 let shop: string; // opted in (profile web)
 let plain: string; // not opted in
@@ -109,86 +94,26 @@ beforeAll(async () => {
     await createProfile(kc, body);
   }
 
-  // The canonical manifests from deploy/webhook, renamed and narrowed to this run's namespaces.
-  const port = await freePort();
-  const mwc = parse(readFileSync('deploy/webhook/mutating-webhook.yaml', 'utf8')) as {
-    metadata: { name: string };
-    webhooks: { clientConfig: object; namespaceSelector: { matchExpressions: object[]; matchLabels?: object } }[];
-  };
-  mwc.metadata.name = mwcName;
-  for (const w of mwc.webhooks) {
-    w.clientConfig = { url: `https://127.0.0.1:${port}/mutate` };
-    w.namespaceSelector = {
-      matchLabels: { [TEST_LABEL]: id },
-      matchExpressions: [{ key: 'podfence.dev/profile', operator: 'Exists' }],
-    };
-  }
-  await admission.createMutatingWebhookConfiguration({ body: mwc as never });
-
-  const [policyDoc, bindingDoc] = parseAllDocuments(readFileSync('deploy/webhook/validating-policy.yaml', 'utf8')).map(
-    (d) => d.toJS() as Record<string, unknown>,
-  );
-  const policy = policyDoc as unknown as V1ValidatingAdmissionPolicy;
-  policy.metadata!.name = vapName;
-  const binding = bindingDoc as unknown as V1ValidatingAdmissionPolicyBinding;
-  binding.metadata!.name = vapName;
-  binding.spec!.policyName = vapName;
-  binding.spec!.paramRef = { ...binding.spec!.paramRef, name: `${id}-params` };
-  await publishParams(kc, `${id}-params`, [web, batch, other]);
-  binding.spec!.matchResources = {
-    namespaceSelector: {
-      matchExpressions: [
-        { key: 'podfence.dev/profile', operator: 'Exists' },
-        { key: TEST_LABEL, operator: 'In', values: [id] },
-      ],
-    },
-  };
-  const vapOnlyBinding: V1ValidatingAdmissionPolicyBinding = {
-    ...binding,
-    metadata: { name: `${vapName}-only` },
-    spec: { ...binding.spec, matchResources: { namespaceSelector: { matchLabels: { [`${TEST_LABEL}-vap`]: id } } } },
-  };
-  await admission.createValidatingAdmissionPolicy({ body: policy });
-  await admission.createValidatingAdmissionPolicyBinding({ body: binding });
-  await admission.createValidatingAdmissionPolicyBinding({ body: vapOnlyBinding });
-
-  webhook = await startWebhook({
-    kubeConfig: kc,
-    namespace: operatorNs,
-    log: pino({ level: process.env.LOG_LEVEL ?? 'silent' }),
-    metrics: new Registry(),
-    port,
-    host: '127.0.0.1',
-    policy: { onWeakening: 'deny', onUnresolvedEntrypoint: 'deny', initImage: 'localhost/podfence/init:dev' },
+  // In force once a dry run comes back mutated.
+  setup = await startAdmission({
+    kc,
+    id,
+    label: TEST_LABEL,
+    operatorNs,
+    profiles: [web, batch, other],
+    policyOnly: ['vap'],
     registry: { plainHttp: [pub.hostPort], ca: priv.caPem, timeoutMs: 5000 },
-    certs: {
-      kind: 'self-managed',
-      secretName: 'podfence-webhook-tls',
-      serviceName: 'podfence-webhook',
-      mutatingWebhooks: [mwcName],
-      ipAddresses: ['127.0.0.1'],
+    inForce: async () => {
+      const p = await core
+        .createNamespacedPod({ namespace: shop, body: podBody(uniqueName('probe')), dryRun: 'All' })
+        .catch(() => undefined);
+      return p?.metadata?.annotations?.['podfence.dev/applied'] !== undefined;
     },
   });
-
-  // The apiserver picks up configurations asynchronously: wait until a dry run comes back mutated.
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const p = await core
-      .createNamespacedPod({ namespace: shop, body: podBody(uniqueName('probe')), dryRun: 'All' })
-      .catch(() => undefined);
-    if (p?.metadata?.annotations?.['podfence.dev/applied']) break;
-    if (Date.now() > deadline) throw new Error('the apiserver never called the podfence webhook');
-    await new Promise((r) => setTimeout(r, 250));
-  }
 });
 
 afterAll(async () => {
-  await admission.deleteMutatingWebhookConfiguration({ name: mwcName }).catch(() => undefined);
-  await admission.deleteValidatingAdmissionPolicyBinding({ name: vapName }).catch(() => undefined);
-  await admission.deleteValidatingAdmissionPolicyBinding({ name: `${vapName}-only` }).catch(() => undefined);
-  await admission.deleteValidatingAdmissionPolicy({ name: vapName }).catch(() => undefined);
-  await deleteParams(kc, `${id}-params`);
-  await webhook?.stop();
+  await setup?.stop();
   for (const name of [web, batch, other]) {
     await custom.deleteClusterCustomObject({ ...PROFILES, name }).catch(() => undefined);
   }
@@ -199,14 +124,14 @@ afterAll(async () => {
 test('the CA and certificate live in a Secret of the operator namespace; caBundle was patched', async () => {
   const secret = await core.readNamespacedSecret({ name: 'podfence-webhook-tls', namespace: operatorNs });
   expect(Object.keys(secret.data ?? {}).sort()).toEqual(['ca.crt', 'ca.key', 'tls.crt', 'tls.key']);
-  const cfg = await admission.readMutatingWebhookConfiguration({ name: mwcName });
+  const cfg = await admission.readMutatingWebhookConfiguration({ name: setup!.mwcName });
   expect(cfg.webhooks![0]!.clientConfig.caBundle).toBe(secret.data!['ca.crt']);
 });
 
 test('the validating policy type-checks', async () => {
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const p = await admission.readValidatingAdmissionPolicy({ name: vapName });
+    const p = await admission.readValidatingAdmissionPolicy({ name: setup!.vapName });
     if (p.status?.typeChecking) {
       expect(p.status.typeChecking.expressionWarnings ?? []).toEqual([]);
       return;
@@ -605,8 +530,7 @@ test('exec probes and exec lifecycle hooks come back behind the wrapper (they ru
 });
 
 test('with the webhook stopped, pod creation in an opted-in namespace is refused', async () => {
-  await webhook!.stop();
-  webhook = undefined;
+  await setup!.webhook.stop();
   const text = await denial(shop, podBody(uniqueName('down')));
   expect(text).toMatch(/failed calling webhook "pods.podfence.dev"/);
   // Unlabelled namespaces do not depend on the webhook.
