@@ -13,6 +13,7 @@ interface WebhookFlags {
   port: string;
   opsPort: string;
   certDir?: string;
+  callerTokenFile?: string;
   secretName: string;
   serviceName: string;
   webhookConfiguration: string[];
@@ -47,6 +48,10 @@ export function register(program: Command): void {
     .option('--namespace <ns>', "the operator's namespace (default: $POD_NAMESPACE)", process.env.POD_NAMESPACE)
     .option('--port <port>', 'HTTPS port', '9443')
     .option('--ops-port <port>', 'port for /healthz, /readyz, /metrics', '8081')
+    .option(
+      '--caller-token-file <path>',
+      'answer reviews only at /mutate/<token> (token in this file; the webhook configuration names the path)',
+    )
     .option('--cert-dir <dir>', 'use tls.crt/tls.key from this directory (cert-manager) instead of the own CA')
     .option('--secret-name <name>', 'Secret holding the self-managed CA and certificate', 'podfence-webhook-tls')
     .option('--service-name <name>', 'Service in front of the webhook (certificate names)', 'podfence-webhook')
@@ -124,6 +129,7 @@ export function register(program: Command): void {
         metrics: ops.registry,
         certs,
         port: n.port,
+        callerTokenFile: flags.callerTokenFile,
         policy: {
           onWeakening: oneOf('on-weakening', flags.onWeakening, ['deny', 'overwrite'] as const),
           onUnresolvedEntrypoint: oneOf('on-unresolved-entrypoint', flags.onUnresolvedEntrypoint, [

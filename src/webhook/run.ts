@@ -1,6 +1,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { readFileSync } from 'node:fs';
 import { keepCertsFresh, SelfManagedCerts, watchCertDir } from '../certs/manager.js';
 import { RegistryClient, type RegistryClientOptions } from '../registry/client.js';
 import { entrypointResolver, kubePullSecrets } from './image-entrypoints.js';
@@ -31,6 +32,8 @@ export interface WebhookOptions {
   certs: CertSource;
   port: number;
   host?: string;
+  /** File holding the caller token (answer reviews only at /mutate/<token>); re-read when a request misses. */
+  callerTokenFile?: string;
 }
 
 export interface RunningWebhook {
@@ -73,9 +76,11 @@ export async function startWebhook(o: WebhookOptions): Promise<RunningWebhook> {
     stopCerts = k.stop;
   }
 
+  const callerToken = o.callerTokenFile ? fileToken(o.callerTokenFile) : undefined;
   const server = createWebhookServer({
     cert,
     key,
+    callerToken,
     registry: o.metrics,
     log: o.log,
     deps: {
@@ -100,5 +105,22 @@ export async function startWebhook(o: WebhookOptions): Promise<RunningWebhook> {
       await server.close();
       await lookups.stop();
     },
+  };
+}
+
+/** The caller token from a file (a mounted Secret), read once and again on demand; unreadable: "" (matches nothing). */
+function fileToken(path: string): { get(): string; reload(): string } {
+  const read = () => {
+    try {
+      return readFileSync(path, 'utf8').trim();
+    } catch {
+      return '';
+    }
+  };
+  let current = read();
+  if (!current) throw new Error(`caller token file ${path} is empty or unreadable`);
+  return {
+    get: () => current,
+    reload: () => (current = read() || current),
   };
 }

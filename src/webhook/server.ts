@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -13,6 +14,18 @@ export interface WebhookServerOptions {
   log: Logger;
   /** Largest accepted request body (the apiserver caps objects at ~3 MiB; reviews carry two of them). */
   maxBodyBytes?: number;
+  /**
+   * The caller check: when set, reviews are answered only at `/mutate/<token>`, the path the webhook configuration
+   * (readable by cluster admins only) gives the apiserver; anyone else gets the same 404 as for an unknown route and
+   * learns nothing about any namespace. `reload` re-reads the token (rotated Secret) when a request does not match.
+   */
+  callerToken?: { get(): string; reload(): string };
+}
+
+function sameToken(given: string, want: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(want);
+  return want.length > 0 && a.length === b.length && timingSafeEqual(a, b);
 }
 
 export interface WebhookServer {
@@ -106,10 +119,23 @@ export function createWebhookServer(opts: WebhookServerOptions): WebhookServer {
   const log = opts.log;
   const limit = opts.maxBodyBytes ?? 8 * 1024 * 1024;
 
-  const mutateRequest = async (req: IncomingMessage, res: ServerResponse) => {
+  const callerOk = (given: string | undefined): boolean => {
+    const t = opts.callerToken;
+    if (!t) return given === undefined;
+    if (given === undefined) return false;
+    return sameToken(given, t.get()) || sameToken(given, t.reload());
+  };
+
+  const mutateRequest = async (req: IncomingMessage, res: ServerResponse, token: string | undefined) => {
     const end = m.latency.startTimer({ webhook: '/mutate' });
     let code = 200;
     try {
+      if (!callerOk(token)) {
+        code = 404;
+        req.resume();
+        sendText(res, 404, 'not found\n');
+        return;
+      }
       let review;
       try {
         review = parseReview(await readJson(req, limit));
@@ -170,8 +196,10 @@ export function createWebhookServer(opts: WebhookServerOptions): WebhookServer {
     const url = req.url ?? '';
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
-    if (req.method === 'POST' && path === '/mutate') {
-      void mutateRequest(req, res);
+    // /mutate, or /mutate/<token> (one path segment) when the caller check is on.
+    const token = path.startsWith('/mutate/') ? path.slice('/mutate/'.length) : undefined;
+    if (req.method === 'POST' && (path === '/mutate' || (token !== undefined && !token.includes('/')))) {
+      void mutateRequest(req, res, token);
       return;
     }
     req.resume();

@@ -18,6 +18,15 @@ const container = (o: K8sObject, name: string): Any => {
   return c;
 };
 
+/** The webhook's caller token, from the Secret the chart renders. */
+function callerToken(objs: K8sObject[]): string {
+  const secret = objs.find((o) => o.kind === 'Secret' && o.metadata.name.endsWith('-webhook-caller')) as Any;
+  return Buffer.from(secret.data.token as string, 'base64').toString('utf8');
+}
+/** Rendered text with the random caller token replaced by a fixed one. */
+const sameToken = (text: string) =>
+  text.replace(/\/mutate\/[A-Za-z0-9]+/g, '/mutate/TOKEN').replace(/^( {2}token: )\S+$/gm, '$1VE9LRU4=');
+
 describe('helm lint', () => {
   test.each([
     ['default values', []],
@@ -101,7 +110,11 @@ describe('default render', () => {
         'SandboxProfile/computation',
         'SandboxProfile/file-processor',
         'SandboxProfile/network-server',
+        'Secret/podfence-webhook-caller',
         'Secret/podfence-webhook-tls',
+        'NetworkPolicy/podfence-controller',
+        'NetworkPolicy/podfence-node-agent',
+        'NetworkPolicy/podfence-webhook',
         'Service/podfence-controller-metrics',
         'Service/podfence-node-agent-metrics',
         'Service/podfence-webhook',
@@ -176,7 +189,7 @@ describe('default render', () => {
       name: 'podfence-webhook',
       namespace: 'podfence-system',
       port: 443,
-      path: '/mutate',
+      path: `/mutate/${callerToken(objs)}`,
     });
     expect(w.clientConfig.caBundle).toBeUndefined(); // filled at run time, never rendered
     expect(w.rules[0]).toMatchObject({ operations: ['CREATE'], resources: ['pods'] });
@@ -217,7 +230,9 @@ describe('default render', () => {
     const cm = canon.find((o) => o.kind === 'MutatingWebhookConfiguration')!;
     const m = find(objs, 'MutatingWebhookConfiguration') as Any;
     expect(m.webhooks.map(strip)).toEqual(cm.webhooks.map(strip));
-    expect(m.webhooks[0].clientConfig.service.path).toBe(cm.webhooks[0].clientConfig.service.path);
+    expect(m.webhooks[0].clientConfig.service.path).toBe(
+      `${cm.webhooks[0].clientConfig.service.path}/${callerToken(objs)}`,
+    );
     // The policy's CEL is the canonical one, word for word.
     expect((find(objs, 'ValidatingAdmissionPolicy', 'podfence-sandbox-required') as Any).spec).toEqual(
       canon.find((o) => o.kind === 'ValidatingAdmissionPolicy')!.spec,
@@ -514,7 +529,7 @@ describe('non-default render', () => {
       'cert-manager.io/inject-ca-from': 'sec/fence-webhook-serving',
     });
     // The chart no longer creates the Secret (cert-manager does) and the webhook may not patch configurations.
-    expect(objs.some((o) => o.kind === 'Secret')).toBe(false);
+    expect(objs.some((o) => o.kind === 'Secret' && o.metadata.name !== 'fence-webhook-caller')).toBe(false);
     expect(objs.some((o) => o.kind === 'Role' && o.metadata.name === 'fence-webhook')).toBe(false);
     const rules = (find(objs, 'ClusterRole', 'fence-webhook') as Any).rules as Any[];
     expect(container(find(objs, 'Deployment', 'fence-webhook'), 'webhook').args).not.toContain(
@@ -574,8 +589,9 @@ describe('any namespace: nothing is hard-coded', () => {
     ['default values', []],
     ['non-default values', NONDEFAULT],
   ])('rendering into two namespaces differs only by the namespace (%s)', (_label, flags) => {
-    const a = renderText({ namespace: 'tenant-alpha-ns', flags });
-    const b = renderText({ namespace: 'tenant-bravo-ns', flags });
+    // The caller token is random per render (kept across upgrades by a lookup of the installed Secret).
+    const a = sameToken(renderText({ namespace: 'tenant-alpha-ns', flags }));
+    const b = sameToken(renderText({ namespace: 'tenant-bravo-ns', flags }));
     expect(a).toContain('tenant-alpha-ns');
     expect(a.split('tenant-alpha-ns').join('tenant-bravo-ns')).toBe(b);
     // Every namespace field names the release namespace (no default, no namespace the chart was developed in).
@@ -705,5 +721,81 @@ describe('RBAC agrees with the canonical manifests in deploy/rbac/', () => {
     const got = grants((find(chart, 'Role', 'podfence-controller') as K8sObject & { rules: Rule[] }).rules);
     // A grant limited to names is covered by the same grant without names.
     expect(got.filter((g) => !want.includes(g) && !want.includes(g.split(' ').slice(0, 2).join(' ')))).toEqual([]);
+  });
+});
+
+describe('perimeter (#14): caller token and NetworkPolicies', () => {
+  const objs = render({ namespace: 'podfence-system' });
+  type Rule = { ports: { protocol: string; port: number }[]; from: object[] };
+  const policy = (component: string) => spec(find(objs, 'NetworkPolicy', `podfence-${component}`));
+
+  test('the webhook answers only at /mutate/<token>: the Secret it mounts holds the token the configuration names', () => {
+    const token = callerToken(objs);
+    expect(token).toMatch(/^[a-z0-9]{43}$/); // a service path segment: a lowercase DNS label
+    const w = (find(objs, 'MutatingWebhookConfiguration') as Any).webhooks[0];
+    expect(w.clientConfig.service.path).toBe(`/mutate/${token}`);
+    const d = find(objs, 'Deployment', 'podfence-webhook');
+    expect(container(d, 'webhook').args).toContain('--caller-token-file=/etc/podfence/caller/token');
+    expect(container(d, 'webhook').volumeMounts).toContainEqual({
+      name: 'caller',
+      mountPath: '/etc/podfence/caller',
+      readOnly: true,
+    });
+    expect(podSpec(d).volumes).toContainEqual({ name: 'caller', secret: { secretName: 'podfence-webhook-caller' } });
+    // Two renders (two installs) get different tokens.
+    expect(callerToken(render({ namespace: 'podfence-system' }))).not.toBe(token);
+  });
+
+  test('webhook.callerToken.enabled=false: /mutate, no Secret, no flag', () => {
+    const off = render({ values: { 'webhook.callerToken.enabled': false } });
+    expect((find(off, 'MutatingWebhookConfiguration') as Any).webhooks[0].clientConfig.service.path).toBe('/mutate');
+    expect(off.some((o) => o.kind === 'Secret' && o.metadata.name.endsWith('-webhook-caller'))).toBe(false);
+    expect(container(find(off, 'Deployment', 'podfence-webhook'), 'webhook').args.join(' ')).not.toContain('caller');
+  });
+
+  test('on by default: ingress only, the webhook port from webhook.from, the ops port from metrics.from', () => {
+    for (const component of ['controller', 'webhook', 'node-agent']) {
+      const p = policy(component);
+      expect(p.policyTypes).toEqual(['Ingress']);
+      // Selects exactly the component's pods.
+      const workload = objs.find(
+        (o) => ['Deployment', 'DaemonSet'].includes(o.kind) && o.metadata.name === `podfence-${component}`,
+      )!;
+      expect(spec(workload).template.metadata.labels).toMatchObject(p.podSelector.matchLabels);
+      expect(p.podSelector.matchLabels['app.kubernetes.io/component']).toBe(component);
+      const ops = (p.ingress as Rule[]).find((r) => r.ports[0]!.port === 8081)!;
+      expect(ops).toEqual({ ports: [{ protocol: 'TCP', port: 8081 }], from: [{ podSelector: {} }] });
+    }
+    expect(policy('webhook').ingress).toEqual([
+      {
+        ports: [{ protocol: 'TCP', port: 9443 }],
+        from: [{ ipBlock: { cidr: '0.0.0.0/0' } }, { ipBlock: { cidr: '::/0' } }],
+      },
+      { ports: [{ protocol: 'TCP', port: 8081 }], from: [{ podSelector: {} }] },
+    ]);
+    // No other port of any podfence pod is open: one rule per port, and only the webhook has the webhook port.
+    expect(policy('controller').ingress).toHaveLength(1);
+    expect(policy('node-agent').ingress).toHaveLength(1);
+  });
+
+  test('the control plane CIDRs and the monitoring namespace come from values; networkPolicy.enabled=false removes them', () => {
+    const custom = render({
+      values: {
+        'networkPolicy.webhook.from': [{ ipBlock: { cidr: '10.0.0.0/24' } }],
+        'networkPolicy.metrics.from': [
+          { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } },
+        ],
+        'ports.webhook': 10250,
+      },
+    });
+    expect(spec(find(custom, 'NetworkPolicy', 'podfence-webhook')).ingress).toEqual([
+      { ports: [{ protocol: 'TCP', port: 10250 }], from: [{ ipBlock: { cidr: '10.0.0.0/24' } }] },
+      {
+        ports: [{ protocol: 'TCP', port: 8081 }],
+        from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }],
+      },
+    ]);
+    const off = render({ values: { 'networkPolicy.enabled': false } });
+    expect(off.some((o) => o.kind === 'NetworkPolicy')).toBe(false);
   });
 });

@@ -22,6 +22,16 @@
 {{- define "podfence.webhook.name" -}}{{ include "podfence.fullname" . }}-webhook{{- end -}}
 {{- define "podfence.nodeAgent.name" -}}{{ include "podfence.fullname" . }}-node-agent{{- end -}}
 {{/* The Secret holding the webhook's serving certificate (and, self-managed, its CA). */}}
+{{- define "podfence.webhook.callerSecret" -}}{{ include "podfence.webhook.name" . }}-caller{{- end -}}
+{{- /* The webhook's caller token: the one already installed (kept across upgrades), else a new random one. */}}
+{{- define "podfence.webhook.callerToken" -}}
+{{- $s := lookup "v1" "Secret" .Release.Namespace (include "podfence.webhook.callerSecret" .) -}}
+{{- if and $s $s.data (index $s.data "token") -}}
+{{- index $s.data "token" | b64dec -}}
+{{- else -}}
+{{- randAlphaNum 43 | lower -}}
+{{- end -}}
+{{- end -}}
 {{- define "podfence.webhook.tlsSecret" -}}{{ include "podfence.fullname" . }}-webhook-tls{{- end -}}
 {{/* Both webhook configurations share this name (they are different kinds). */}}
 {{- define "podfence.webhook.configName" -}}{{ include "podfence.fullname" . }}{{- end -}}
