@@ -109,6 +109,7 @@ describe('helm install, upgrade, uninstall on a real control plane', () => {
         'SandboxProfile/computation',
         'SandboxProfile/file-processor',
         'SandboxProfile/network-server',
+        'Secret/pf-podfence-webhook-caller',
         'Secret/pf-podfence-webhook-tls',
         'Service/pf-podfence-controller-metrics',
         'Service/pf-podfence-node-agent-metrics',
@@ -243,6 +244,9 @@ describe('helm install, upgrade, uninstall on a real control plane', () => {
   });
 
   test('upgrade with changed values: the cluster follows; certificate data and caBundle survive', () => {
+    const pathBefore = k.getJson<Any>(['get', 'mutatingwebhookconfiguration', 'pf-podfence']).webhooks[0].clientConfig
+      .service.path as string;
+    expect(pathBefore).toMatch(/^\/mutate\/[a-z0-9]{43}$/);
     helmOk([
       'upgrade',
       REL,
@@ -255,6 +259,10 @@ describe('helm install, upgrade, uninstall on a real control plane', () => {
     const mwc = k.getJson<Any>(['get', 'mutatingwebhookconfiguration', 'pf-podfence']);
     expect(mwc.webhooks[0]).toMatchObject({ failurePolicy: 'Ignore', timeoutSeconds: 5 });
     expect(mwc.webhooks[0].clientConfig.caBundle).toBeTruthy();
+    // The caller token survives the upgrade (lookup of the installed Secret): the path and the Secret still agree.
+    expect(mwc.webhooks[0].clientConfig.service.path).toBe(pathBefore);
+    const token = k.getJson<Any>(['get', 'secret', 'pf-podfence-webhook-caller', '-n', NS]).data.token as string;
+    expect(`/mutate/${Buffer.from(token, 'base64').toString('utf8')}`).toBe(pathBefore);
     expect(
       Object.keys(k.getJson<Any>(['get', 'secret', 'pf-podfence-webhook-tls', '-n', NS]).data ?? {}).sort(),
     ).toEqual(['ca.crt', 'tls.crt', 'tls.key']);
