@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import { createCA, issueServingCert } from '../../src/certs/issue.js';
+import { admissionParams } from '../../src/model/admission-params.js';
+import { BENCH_PROFILE } from '../bench-webhook.js';
 import { freePort, waitFor } from '../../test/cluster/net.js';
 import { logTail, startProcess, type ManagedProcess } from '../../test/cluster/processes.js';
 import { pidListeningOn } from './procfs.js';
@@ -143,6 +145,23 @@ export async function startPodfence(ctx: Ctx, withVap: boolean): Promise<Running
   const peerLabels = ['podfence', ...(withVap ? ['podfence-vap'] : [])];
   await kubectl(ctx, ['apply', '-f', '-'], JSON.stringify(webhookConfiguration('podfence', url, caBundle, peerLabels)));
   if (withVap) {
+    // The policy's parameters (paramKind SandboxAdmissionParams) as the controller publishes them for the bench
+    // profile: without the kind the policy fails every request it is asked about, in any namespace.
+    await kubectl(ctx, ['apply', '-f', join(ctx.repo, 'crds')]);
+    const params = {
+      apiVersion: 'podfence.dev/v1alpha1',
+      kind: 'SandboxAdmissionParams',
+      metadata: { name: 'podfence-sandbox-params' },
+      data: admissionParams([BENCH_PROFILE], {
+        initImage: 'localhost/podfence/init:dev',
+        onUnresolvedEntrypoint: 'deny',
+      }),
+    };
+    await waitFor(
+      async () => (await kubectl(ctx, ['apply', '-f', '-'], JSON.stringify(params)), true),
+      60_000,
+      'the SandboxAdmissionParams CRD serves',
+    );
     // The validating policy as shipped (deploy/webhook), bound to the podfence-vap namespace only.
     const docs = parseAllDocuments(readFileSync(join(ctx.repo, 'deploy', 'webhook', 'validating-policy.yaml'), 'utf8'));
     const [policy, binding] = docs.map((d) => d.toJS() as Record<string, never>) as [
