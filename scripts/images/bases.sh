@@ -94,7 +94,7 @@ ensure_build_base() {
   sum=$({
     echo "$DEBIAN_BUILD_IMAGE $NODE_VERSION $(node_integrity "$host_arch") $NPM_VERSION $NPM_INTEGRITY"
     [[ -f $ca ]] && sha256sum "$ca"
-    sha256sum "${BASH_SOURCE[0]}"
+    sha256sum <"${BASH_SOURCE[0]}"
   } | sha256sum | cut -c1-16)
   name=localhost/podfence-base/build:$sum
   BUILD_IMAGE=$name
@@ -156,7 +156,7 @@ ensure_runtime_base() {
   (cd "$work" && apt-get download -qq $(for p in $RUNTIME_PACKAGES; do echo "$p:$arch"; done) 2>/dev/null) ||
     die "apt-get download of $RUNTIME_PACKAGES for $arch failed (dpkg --add-architecture $arch && apt-get update)"
   debs=$(cd "$work" && ls ./*.deb | LC_ALL=C sort)
-  sum=$({ (cd "$work" && sha256sum $debs); sha256sum "${BASH_SOURCE[0]}"; } | sha256sum | cut -c1-16)
+  sum=$({ (cd "$work" && sha256sum $debs); sha256sum <"${BASH_SOURCE[0]}"; } | sha256sum | cut -c1-16)
   name=localhost/podfence-base/runtime:$sum-$arch
   RUNTIME_IMAGE=$name
   if image_exists "$name"; then rm -rf "$work"; return; fi
