@@ -19,6 +19,7 @@ import { once } from 'node:events';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { arg, progressFor, startBenchCluster } from '../context.js';
+import { waitFor } from '../../test/cluster/net.js';
 import { podApi } from './kube-client.js';
 import { cpuTicks } from './procfs.js';
 import { benchPod, podCreateReview, reviewOutcome } from './review.js';
@@ -122,8 +123,24 @@ async function main(): Promise<void> {
     const measuredNs = [...peers.map((p) => p.name), ...(only.includes('podfence') ? ['podfence-vap'] : [])];
     for (const n of [...measuredNs, 'none']) {
       await waitSA(api, nsOf(n));
-      const { pod } = await api.create(nsOf(n), benchPod('probe'), true);
-      if (sandboxed(pod) !== (n !== 'none')) throw new Error(`dry-run pod in ${nsOf(n)}: sandboxed=${sandboxed(pod)}`);
+      // A peer may register its webhook before it serves it (Kyverno loads its generated TLS pair a little later:
+      // "tls: internal error"): retry a failed webhook call for a while.
+      let pod: Awaited<ReturnType<typeof api.create>>['pod'] | undefined;
+      await waitFor(
+        async () => {
+          try {
+            pod = (await api.create(nsOf(n), benchPod('probe'), true)).pod;
+            return true;
+          } catch (err) {
+            if (/failed calling webhook/.test(String(err))) return false;
+            throw err;
+          }
+        },
+        120_000,
+        `the webhook for ${nsOf(n)} answers`,
+      );
+      if (sandboxed(pod!) !== (n !== 'none'))
+        throw new Error(`dry-run pod in ${nsOf(n)}: sandboxed=${sandboxed(pod!)}`);
     }
     // The pod as the apiserver hands it to a webhook: defaulted, with the ServiceAccount token volume.
     const { pod: asAdmitted } = await api.create(nsOf('none'), benchPod('bench'), true);
