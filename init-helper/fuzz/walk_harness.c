@@ -476,6 +476,7 @@ static int open_in_root(const char *in, uint64_t resolve)
 	static char path[70000];
 	size_t n = strlen(in);
 	struct h_open_how how;
+	int tries;
 	if (n >= sizeof(path))
 		return -1;
 	memcpy(path, in, n + 1);
@@ -484,7 +485,13 @@ static int open_in_root(const char *in, uint64_t resolve)
 	memset(&how, 0, sizeof(how));
 	how.flags = O_PATH | O_CLOEXEC;
 	how.resolve = resolve;
-	return (int)syscall(SYS_openat2, root_fd, path, &how, sizeof(how));
+	/* EAGAIN: a '..' lookup raced with a mount or rename anywhere on the machine (other tests mount all the
+	   time); the kernel asks to try again. */
+	for (tries = 0;; tries++) {
+		int fd = (int)syscall(SYS_openat2, root_fd, path, &how, sizeof(how));
+		if (fd >= 0 || errno != EAGAIN || tries >= 10000)
+			return fd;
+	}
 }
 
 static int same_as(int fd, const struct pf_object *o)
