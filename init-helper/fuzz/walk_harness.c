@@ -171,6 +171,13 @@ static void identify(const char *rel, struct pf_object *o)
 	o->fd = -1;
 }
 
+/* The tree's mounts live only in this process's namespace; the directories they sit on are left to remove. */
+static void remove_tree(void)
+{
+	if (root_path[0] && umount2(root_path, MNT_DETACH) == 0 && rmdir(root_path) == 0)
+		rmdir(base);
+}
+
 int pf_walk_fuzz_init(void)
 {
 	struct pf_kernel k;
@@ -185,6 +192,7 @@ int pf_walk_fuzz_init(void)
 	snprintf(root_path, sizeof(root_path), "%s/root", base);
 	if (mkdir(root_path, 0755) != 0 || mount("pf-root", root_path, "tmpfs", 0, "mode=0755") != 0)
 		die(root_path);
+	atexit(remove_tree);
 	mk_dir("bin");
 	mk_file("bin/sh", 0755);
 	mk_file("bin/tool", 0755);
