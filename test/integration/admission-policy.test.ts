@@ -14,6 +14,7 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import { errorText } from '../cluster/manifests.js';
+import { retryOnConflict } from '../cluster/retry.js';
 import {
   deleteNamespace,
   sharedClusterHasControllers,
@@ -561,11 +562,14 @@ test('ephemeral containers: sandboxed ones are admitted; a writable wrapper volu
   const pod = await admittedPod();
   const name = pod.metadata!.name!;
   const sc = structuredClone(app(pod).securityContext!);
-  const add = async (eph: V1EphemeralContainer) => {
-    const current = await core.readNamespacedPod({ name, namespace: bare });
-    current.spec!.ephemeralContainers = [...(current.spec!.ephemeralContainers ?? []), eph];
-    return core.replaceNamespacedPodEphemeralcontainers({ name, namespace: bare, body: current });
-  };
+  // Read-modify-replace, retried on 409 Conflict as a controller would (the kubelet-less cluster's own controllers
+  // write the pod too): a refusal by the policy is not a conflict and comes straight through.
+  const add = (eph: V1EphemeralContainer) =>
+    retryOnConflict(async () => {
+      const current = await core.readNamespacedPod({ name, namespace: bare });
+      current.spec!.ephemeralContainers = [...(current.spec!.ephemeralContainers ?? []), eph];
+      return core.replaceNamespacedPodEphemeralcontainers({ name, namespace: bare, body: current });
+    });
   const debug = (n: string, extra: Partial<V1EphemeralContainer> = {}): V1EphemeralContainer => ({
     name: n,
     image: 'r.invalid/debug:1',
