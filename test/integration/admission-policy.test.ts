@@ -22,7 +22,7 @@ import {
   uniqueName,
   uniqueNamespace,
 } from '../cluster/shared.js';
-import { startAdmission, type AdmissionSetup } from './admission-setup.js';
+import { policyTypeCheckWarnings, startAdmission, type AdmissionSetup } from './admission-setup.js';
 
 jest.setTimeout(180_000);
 
@@ -190,16 +190,7 @@ afterAll(async () => {
 
 // The apiserver's type checking of policies runs in kube-controller-manager.
 (sharedClusterHasControllers() ? test : test.skip)('the policy type-checks without warnings', async () => {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const p = await admission.readValidatingAdmissionPolicy({ name: setup!.vapName });
-    if (p.status?.typeChecking) {
-      expect(p.status.typeChecking.expressionWarnings ?? []).toEqual([]);
-      return;
-    }
-    if (Date.now() > deadline) throw new Error('no typeChecking status');
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  expect(await policyTypeCheckWarnings(admission, setup!.vapName)).toEqual([]);
 });
 
 test('pods the webhook really mutated are admitted without it (init-container and CSI delivery)', async () => {

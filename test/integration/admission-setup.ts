@@ -7,7 +7,12 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AdmissionregistrationV1Api, type KubeConfig, type V1LabelSelector } from '@kubernetes/client-node';
+import {
+  AdmissionregistrationV1Api,
+  type KubeConfig,
+  type V1ExpressionWarning,
+  type V1LabelSelector,
+} from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { parse } from 'yaml';
@@ -45,6 +50,24 @@ export interface AdmissionSetup {
   /** What the policy checks against (the published SandboxAdmissionParams data). */
   params: Record<string, string>;
   stop(): Promise<void>;
+}
+
+/** Waits for kube-controller-manager to type-check the policy and returns its expression warnings. */
+export async function policyTypeCheckWarnings(
+  admission: AdmissionregistrationV1Api,
+  name: string,
+): Promise<V1ExpressionWarning[]> {
+  let warnings: V1ExpressionWarning[] = [];
+  await waitFor(
+    async () => {
+      const typeChecking = (await admission.readValidatingAdmissionPolicy({ name })).status?.typeChecking;
+      warnings = typeChecking?.expressionWarnings ?? [];
+      return typeChecking !== undefined;
+    },
+    60_000,
+    `type checking of policy ${name}`,
+  );
+  return warnings;
 }
 
 export async function startAdmission(o: AdmissionSetupOptions): Promise<AdmissionSetup> {

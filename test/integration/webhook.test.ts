@@ -20,7 +20,7 @@ import {
   uniqueNamespace,
 } from '../cluster/shared.js';
 import { startTestRegistry, type TestRegistry } from '../registry/registry.js';
-import { startAdmission, type AdmissionSetup } from './admission-setup.js';
+import { policyTypeCheckWarnings, startAdmission, type AdmissionSetup } from './admission-setup.js';
 import { createCA, issueServingCert } from '../../src/certs/issue.js';
 import { createProfile, profileBody, PROFILES } from './profiles.js';
 
@@ -129,16 +129,7 @@ test('the CA and certificate live in a Secret of the operator namespace; caBundl
 });
 
 test('the validating policy type-checks', async () => {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const p = await admission.readValidatingAdmissionPolicy({ name: setup!.vapName });
-    if (p.status?.typeChecking) {
-      expect(p.status.typeChecking.expressionWarnings ?? []).toEqual([]);
-      return;
-    }
-    if (Date.now() > deadline) throw new Error('no typeChecking status');
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  expect(await policyTypeCheckWarnings(admission, setup!.vapName)).toEqual([]);
 });
 
 test('kubectl: a pod in an opted-in namespace comes back sandboxed, with warnings printed', async () => {
