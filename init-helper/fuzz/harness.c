@@ -5,6 +5,7 @@
 
 #include "../src/opts.h"
 #include "../src/policy.h"
+#include "bpf_eval.h"
 
 #define MAX_FUZZ_ARGS 4096
 
@@ -46,6 +47,34 @@ static void check_plan(const struct pf_opts *o)
 	}
 }
 
+/* --seccomp-log: ranges ascending and bounded; the program passes exactly them (and x32), refuses the rest. */
+static void check_seclog(const struct pf_seclog *s)
+{
+	static struct pf_bpf_insn prog[PF_SECLOG_MAX_INSNS];
+	size_t i, n;
+	if (!s->set)
+		return;
+	CHECK(s->err >= 1 && s->err <= 4095 && s->n <= PF_SECLOG_MAX_RANGES);
+	n = pf_seclog_program(s, PF_AUDIT_ARCH_X86_64, prog, PF_SECLOG_MAX_INSNS);
+	CHECK((n != 0) == (s->has_arch != 0));
+	if (!s->has_arch)
+		return;
+	CHECK(s->n > 0);
+	for (i = 0; i < s->n; i++) {
+		const struct pf_seclog_range *r = &s->ranges[i];
+		uint32_t refuse = PF_SECCOMP_RET_ERRNO | s->err;
+		CHECK(r->lo <= r->hi && (i == 0 || r->lo > s->ranges[i - 1].hi));
+		CHECK(pf_bpf_eval(prog, n, PF_AUDIT_ARCH_X86_64, r->lo) == PF_SECCOMP_RET_ALLOW);
+		CHECK(pf_bpf_eval(prog, n, PF_AUDIT_ARCH_X86_64, r->hi) == PF_SECCOMP_RET_ALLOW);
+		if (r->lo > 0 && (i == 0 || r->lo - 1 > s->ranges[i - 1].hi) && !((r->lo - 1) & PF_X32_SYSCALL_BIT))
+			CHECK(pf_bpf_eval(prog, n, PF_AUDIT_ARCH_X86_64, r->lo - 1) == refuse);
+		if (r->hi < 0xffffffffU && (i + 1 == s->n || r->hi + 1 < s->ranges[i + 1].lo) &&
+		    !((r->hi + 1) & PF_X32_SYSCALL_BIT))
+			CHECK(pf_bpf_eval(prog, n, PF_AUDIT_ARCH_X86_64, r->hi + 1) == refuse);
+	}
+	CHECK(pf_bpf_eval(prog, n, 0x40000003U, 0) == PF_SECCOMP_RET_ALLOW);
+}
+
 int pf_fuzz_one(const uint8_t *data, size_t size)
 {
 	static struct pf_opts o;
@@ -85,6 +114,7 @@ int pf_fuzz_one(const uint8_t *data, size_t size)
 			CHECK(strstr(o.paths[i].path, "/../") == NULL);
 		}
 		CHECK((o.scopes & ~(uint64_t)(PF_SCOPE_SIGNAL | PF_SCOPE_ABSTRACT_UNIX_SOCKET)) == 0);
+		check_seclog(&o.seclog);
 		if (o.action == PF_RUN) {
 			CHECK(o.command != NULL && o.command[0] != NULL && o.command[0][0] != '\0');
 			CHECK(o.command > argv && o.command < argv + argc);

@@ -43,7 +43,7 @@ fuzz() { # NAME BINARY REGRESSIONS CORPUS...
 
 if [[ $which == parse || $which == both ]]; then
   clang -g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-    -o "$out/fuzz-parse" fuzz/fuzz_parse.c fuzz/harness.c src/opts.c src/policy.c
+    -o "$out/fuzz-parse" fuzz/fuzz_parse.c fuzz/harness.c src/opts.c src/seclog.c src/policy.c
   fuzz parse "$out/fuzz-parse" fuzz/regressions build/fuzz-corpus fuzz/corpus fuzz/regressions
 fi
 if [[ $which == walk || $which == both ]]; then

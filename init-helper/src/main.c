@@ -14,6 +14,7 @@
 #include "opts.h"
 #include "policy.h"
 #include "sandbox.h"
+#include "seclog.h"
 
 #define EXIT_USAGE 2
 #define EXIT_CANNOT 126
@@ -35,6 +36,9 @@ static const char usage_text[] =
 	"  --missing skip|fail                   a listed path missing, unreachable or refused (default skip)\n"
 	"  --verbose                             a line per path on stderr (default: one line for what was not\n"
 	"                                        granted, nothing when all was)\n"
+	"  --seccomp-log ERRNO:ARCH=RANGES[:ARCH=RANGES]   before exec, a seccomp filter with the log flag that\n"
+	"                       refuses with ERRNO every syscall number outside RANGES (a or a-b, comma-separated,\n"
+	"                       ascending) of this ARCH (x86_64, aarch64): the profile's own refusals, now logged\n"
 	"  Paths are absolute. A path through a symlink grants nothing beyond what rules without symlinks grant.\n"
 	"       podfence-init --probe | --version | install DIR\n";
 
@@ -115,6 +119,8 @@ static int run(const struct pf_opts *o)
 			return EXIT_CANNOT;
 		}
 	}
+	/* Last, after no_new_privs and with nothing left to do but execve: it applies to the wrapper too. */
+	pf_seclog_install(&o->seclog);
 	execvp(o->command[0], o->command);
 	e = errno;
 	fprintf(stderr, "podfence-init: cannot execute %s: %s\n", o->command[0], strerror(e));

@@ -223,6 +223,15 @@ int pf_parse(int argc, char *const argv[], struct pf_opts *o, char *err, size_t 
 		}
 		if (missing)
 			return fail(err, errlen, "--missing needs skip or fail");
+		if ((v = option_value("--seccomp-log", argc, argv, &i, &missing)) != NULL) {
+			if (o->seclog.set)
+				return fail(err, errlen, "--seccomp-log given twice");
+			if (pf_seclog_parse(v, PF_NATIVE_ARCH, &o->seclog, err, errlen) != 0)
+				return -1;
+			continue;
+		}
+		if (missing)
+			return fail(err, errlen, "--seccomp-log needs ERRNO:ARCH=RANGES");
 		if (a[0] == '-')
 			return fail(err, errlen, "unknown option '%.64s'", a);
 		return fail(err, errlen, "'%.64s': put '--' before COMMAND", a);

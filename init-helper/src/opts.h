@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "seclog.h"
+
 #define PF_VERSION "0.1.0"
 
 /* Bounds: a profile far larger than any real one still fits; anything larger is refused, not truncated. */
@@ -48,6 +50,7 @@ struct pf_opts {
 	struct pf_path_rule paths[PF_MAX_PATHS];
 	size_t n_ports;
 	struct pf_port_rule ports[PF_MAX_PORTS];
+	struct pf_seclog seclog; /* --seccomp-log, ranges of this build's architecture */
 	const char *install_dir; /* PF_INSTALL */
 	char *const *command;    /* PF_RUN: NULL-terminated, points into argv */
 };

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/utsname.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -194,6 +195,10 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(op, "pid") && argc == 2)
 		return printf("%d\n", (int)getpid()) < 0;
+	if (!strcmp(op, "uname") && argc == 2) {
+		struct utsname u;
+		return report(uname(&u));
+	}
 	if (!strcmp(op, "nnp") && argc == 2)
 		return printf("%d\n", prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0)) < 0;
 	fprintf(stderr, "pf-try: bad usage: %s\n", op);

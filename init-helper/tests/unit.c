@@ -7,9 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../fuzz/bpf_eval.h"
 #include "../fuzz/harness.h"
 #include "opts.h"
 #include "policy.h"
+#include "seclog.h"
 
 static int failed;
 static struct pf_opts o;
@@ -185,6 +187,149 @@ static void plan_tests(void)
 	result(pf_plan(&o, 0, &p, err, sizeof(err)) == -1, "no plan without Landlock", "planned at ABI 0");
 }
 
+
+/* Does the program built from s refuse (with s->err) exactly the numbers outside s's ranges, for arch only? */
+static int program_matches(const struct pf_seclog *s, uint32_t arch, const uint32_t *nrs, size_t count, char *why,
+			   size_t whylen)
+{
+	static struct pf_bpf_insn prog[PF_SECLOG_MAX_INSNS];
+	size_t n = pf_seclog_program(s, arch, prog, PF_SECLOG_MAX_INSNS), i, r;
+	if (n == 0) {
+		snprintf(why, whylen, "no program");
+		return 0;
+	}
+	for (i = 0; i < count; i++) {
+		uint32_t nr = nrs[i], got, want;
+		int in = 0;
+		for (r = 0; r < s->n; r++)
+			in |= nr >= s->ranges[r].lo && nr <= s->ranges[r].hi;
+		if (arch == PF_AUDIT_ARCH_X86_64 && (nr & PF_X32_SYSCALL_BIT))
+			in = 1;
+		want = in ? PF_SECCOMP_RET_ALLOW : (PF_SECCOMP_RET_ERRNO | s->err);
+		got = pf_bpf_eval(prog, n, arch, nr);
+		if (got != want) {
+			snprintf(why, whylen, "nr %u: got 0x%x want 0x%x", nr, got, want);
+			return 0;
+		}
+		/* Another architecture's calls always pass (the runtime's filter decides them). */
+		got = pf_bpf_eval(prog, n, 0x40000003U /* i386 */, nr);
+		if (got != PF_SECCOMP_RET_ALLOW) {
+			snprintf(why, whylen, "i386 nr %u: got 0x%x", nr, got);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+static void seclog_tests(void)
+{
+	static struct pf_seclog s;
+	char err[256], why[256];
+	const uint32_t probe[] = {0,  1,  2,  3,  9,  10, 11, 12, 19, 20, 21, 62, 63, 64, 434, 435, 436,
+				  0x3fffffffU, 0x40000000U, 0x40000001U, 0x7fffffffU, 0xfffffffeU, 0xffffffffU};
+	uint32_t rnd = 12345;
+	int round;
+
+	expect_ok("--seccomp-log 1:x86_64=0-62,64-434,436-4294967295:aarch64=0-159,161-200 -- x");
+	result(o.seclog.set && o.seclog.has_arch && o.seclog.err == 1 && o.seclog.n == 3 &&
+		       o.seclog.ranges[1].lo == 64 && o.seclog.ranges[1].hi == 434 && o.seclog.ranges[2].hi == 0xffffffffU,
+	       "--seccomp-log keeps the native (x86_64) ranges", "wrong ranges");
+	result(program_matches(&o.seclog, PF_AUDIT_ARCH_X86_64, probe, sizeof(probe) / sizeof(probe[0]), why,
+			       sizeof(why)),
+	       "x86_64 program: refuses 63 and 435 with EPERM, passes the rest and every x32 call", why);
+	expect_ok("--seccomp-log=13:aarch64=5,7 -- x");
+	result(o.seclog.set && !o.seclog.has_arch && pf_seclog_program(&o.seclog, PF_AUDIT_ARCH_X86_64, NULL, 0) == 0,
+	       "no entry for this arch: no program", "program built");
+	result(pf_seclog_parse("13:aarch64=5,7-9:x86_64=1", "aarch64", &s, err, sizeof(err)) == 0 && s.has_arch &&
+		       s.n == 2 && s.err == 13 && s.ranges[1].lo == 7 && s.ranges[1].hi == 9 &&
+		       program_matches(&s, PF_AUDIT_ARCH_AARCH64, probe, sizeof(probe) / sizeof(probe[0]), why,
+				       sizeof(why)),
+	       "aarch64 entry: its ranges, errno 13, no x32 exception", why);
+	expect_ok("-- x");
+	result(!o.seclog.set, "no --seccomp-log: nothing set", "set");
+
+	expect_err("--seccomp-log -- x", "--seccomp-log: '--'");
+	expect_err("--seccomp-log", "--seccomp-log needs");
+	expect_err("--seccomp-log 0:x86_64=1 -- x", "errno 1-4095");
+	expect_err("--seccomp-log 4096:x86_64=1 -- x", "errno 1-4095");
+	expect_err("--seccomp-log 1 -- x", "errno 1-4095");
+	expect_err("--seccomp-log x86_64=1 -- x", "errno 1-4095");
+	expect_err("--seccomp-log 1:i386=1 -- x", "not x86_64= or aarch64=");
+	expect_err("--seccomp-log 1:x86_64 -- x", "not x86_64= or aarch64=");
+	expect_err("--seccomp-log 1:x86_64= -- x", "a syscall number");
+	expect_err("--seccomp-log 1:x86_64=1,,2 -- x", "a syscall number");
+	expect_err("--seccomp-log 1:x86_64=1, -- x", "a syscall number");
+	expect_err("--seccomp-log 1:x86_64=-1 -- x", "a syscall number");
+	expect_err("--seccomp-log 1:x86_64=4294967296 -- x", "a syscall number");
+	expect_err("--seccomp-log 1:x86_64=00000000001 -- x", "a syscall number");
+	expect_err("--seccomp-log 1:x86_64=5-3 -- x", "bad range end");
+	expect_err("--seccomp-log 1:x86_64=1-x -- x", "bad range end");
+	expect_err("--seccomp-log 1:x86_64=3,3 -- x", "not ascending");
+	expect_err("--seccomp-log 1:x86_64=1-5,4-9 -- x", "not ascending");
+	expect_err("--seccomp-log 1:x86_64=9,2 -- x", "not ascending");
+	expect_err("--seccomp-log 1:x86_64=1:x86_64=2 -- x", "x86_64 given twice");
+	expect_err("--seccomp-log 1:x86_64=1x -- x", "unexpected 'x'");
+	expect_err("--seccomp-log 1:x86_64=1: -- x", "not x86_64= or aarch64=");
+	expect_err("--seccomp-log 1:aarch64=1 --seccomp-log 1:aarch64=1 -- x", "given twice");
+	{
+		/* 1000 ranges fit (and the program stays within BPF_MAXINSNS), 1001 do not. */
+		static char line[20000];
+		size_t n = (size_t)snprintf(line, sizeof(line), "--seccomp-log 1:x86_64=");
+		int i;
+		for (i = 0; i < 1001; i++)
+			n += (size_t)snprintf(line + n, sizeof(line) - n, "%s%d", i ? "," : "", 2 * i);
+		snprintf(line + n, sizeof(line) - n, " -- x");
+		expect_err(line, "more than 1000 ranges");
+		*strrchr(line, ',') = '\0';
+		strcat(line, " -- x");
+		expect_ok(line);
+		result(o.seclog.n == 1000 && program_matches(&o.seclog, PF_AUDIT_ARCH_X86_64, probe,
+							      sizeof(probe) / sizeof(probe[0]), why, sizeof(why)),
+		       "1000 ranges: a valid program", why);
+	}
+
+	/* Property: random ascending ranges, every number at and around each bound judged as the ranges say. */
+	for (round = 0; round < 300; round++) {
+		static uint32_t nrs[4 * PF_SECLOG_MAX_RANGES + 8];
+		size_t k = 0, c = 0, i;
+		uint32_t at = 0;
+		s.set = 1;
+		s.has_arch = 1;
+		s.err = (uint16_t)(1 + round % 4095);
+		s.n = 0;
+		for (;;) {
+			rnd = rnd * 1103515245U + 12345U;
+			at += (rnd >> 8) % 40 + (s.n ? 1 : 0);
+			rnd = rnd * 1103515245U + 12345U;
+			if (at > 1000 || s.n >= 1 + (size_t)round % 200)
+				break;
+			s.ranges[s.n].lo = at;
+			at += (rnd >> 8) % 30;
+			s.ranges[s.n].hi = at;
+			s.n++;
+			at++;
+		}
+		if (round % 7 == 0 && s.n) /* an open top, as the compiler writes it */
+			s.ranges[s.n - 1].hi = 0xffffffffU;
+		for (i = 0; i < s.n; i++) {
+			nrs[c++] = s.ranges[i].lo;
+			nrs[c++] = s.ranges[i].lo - 1;
+			nrs[c++] = s.ranges[i].hi;
+			nrs[c++] = s.ranges[i].hi + 1;
+		}
+		nrs[c++] = 0;
+		nrs[c++] = 0xffffffffU;
+		nrs[c++] = PF_X32_SYSCALL_BIT | 5;
+		if (!program_matches(&s, round % 2 ? PF_AUDIT_ARCH_AARCH64 : PF_AUDIT_ARCH_X86_64, nrs, c, why,
+				     sizeof(why))) {
+			result(0, "seclog property: random ranges", why);
+			return;
+		}
+		k++;
+	}
+	result(1, "seclog property: 300 random range sets judged exactly", "");
+}
+
 static void replay_dir(const char *dir)
 {
 	DIR *d = opendir(dir);
@@ -222,6 +367,7 @@ int main(int argc, char **argv)
 	int i;
 	parser_tests();
 	plan_tests();
+	seclog_tests();
 	for (i = 1; i < argc; i++)
 		replay_dir(argv[i]);
 	return failed ? 1 : 0;
