@@ -19,8 +19,8 @@ import { once } from 'node:events';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { arg, progressFor, startBenchCluster } from '../context.js';
-import { waitFor } from '../../test/cluster/net.js';
 import { podApi } from './kube-client.js';
+import { probeNotReady } from './probe.js';
 import { cpuTicks } from './procfs.js';
 import { benchPod, podCreateReview, reviewOutcome } from './review.js';
 import { alternatingPairs, interleave } from './schedule.js';
@@ -122,23 +122,19 @@ async function main(): Promise<void> {
       (p.spec?.containers ?? []).every((c) => c.command?.[0] === '/podfence/podfence-init');
     const measuredNs = [...peers.map((p) => p.name), ...(only.includes('podfence') ? ['podfence-vap'] : [])];
     for (const n of [...measuredNs, 'none']) {
-      await waitSA(api, nsOf(n));
-      // A peer may register its webhook before it serves it (Kyverno loads its generated TLS pair a little later:
-      // "tls: internal error"): retry a failed webhook call for a while.
+      // Retried while the namespace lacks its ServiceAccount or the peer does not serve its webhook yet (probe.ts);
+      // any other refusal ends the run at once.
       let pod: Awaited<ReturnType<typeof api.create>>['pod'] | undefined;
-      await waitFor(
-        async () => {
-          try {
-            pod = (await api.create(nsOf(n), benchPod('probe'), true)).pod;
-            return true;
-          } catch (err) {
-            if (/failed calling webhook/.test(String(err))) return false;
-            throw err;
+      for (const deadline = Date.now() + 180_000; !pod;) {
+        try {
+          pod = (await api.create(nsOf(n), benchPod('probe'), true)).pod;
+        } catch (err) {
+          if (!probeNotReady(String(err)) || Date.now() > deadline) {
+            throw new Error(`the probe pod create in ${nsOf(n)} failed: ${String(err).slice(0, 600)}`);
           }
-        },
-        120_000,
-        `the webhook for ${nsOf(n)} answers`,
-      );
+          await new Promise((r) => setTimeout(r, 250));
+        }
+      }
       if (sandboxed(pod!) !== (n !== 'none'))
         throw new Error(`dry-run pod in ${nsOf(n)}: sandboxed=${sandboxed(pod!)}`);
     }
@@ -290,19 +286,6 @@ async function main(): Promise<void> {
   } finally {
     for (const r of running.reverse()) await r.stop().catch(() => undefined);
     await cluster.stop();
-  }
-}
-
-async function waitSA(api: Awaited<ReturnType<typeof podApi>>, namespace: string): Promise<void> {
-  // Pods cannot be created before the namespace's `default` ServiceAccount exists (ServiceAccount admission).
-  for (let i = 0; ; i++) {
-    try {
-      await api.create(namespace, benchPod('sa-probe'), true);
-      return;
-    } catch (err) {
-      if (i > 600 || !/serviceaccount/i.test(String(err))) throw err;
-      await new Promise((r) => setTimeout(r, 100));
-    }
   }
 }
 

@@ -268,6 +268,8 @@ export async function startKyverno(ctx: Ctx, kind: 'cpol' | 'mpol'): Promise<Run
     }),
   );
   const port = await freePort();
+  const metricsPort = await freePort();
+  const tlsSecret = 'kyverno-svc.kyverno.svc.kyverno-tls-pair';
   const proc = start(
     ctx,
     'kyverno',
@@ -276,8 +278,13 @@ export async function startKyverno(ctx: Ctx, kind: 'cpol' | 'mpol'): Promise<Run
       `--kubeconfig=${ctx.kubeconfig}`,
       `--serverIP=127.0.0.1:${port}`,
       `--webhookServerPort=${port}`,
+      '--webhookServerHost=127.0.0.1',
       '--caSecretName=kyverno-svc.kyverno.svc.kyverno-tls-ca',
-      '--tlsSecretName=kyverno-svc.kyverno.svc.kyverno-tls-pair',
+      `--tlsSecretName=${tlsSecret}`,
+      // its metrics servers on loopback (their defaults: every address, ports 8000 and 8080)
+      '--metricsHost=127.0.0.1',
+      `--metricsPort=${metricsPort}`,
+      '--controllerRuntimeMetricsAddress=0',
       // chart defaults, except reports and metrics (admission reports write an object per admission)
       '--admissionReports=false',
       '--omitEvents=PolicyApplied,PolicySkipped,PolicyViolation,PolicyError',
@@ -296,6 +303,19 @@ export async function startKyverno(ctx: Ctx, kind: 'cpol' | 'mpol'): Promise<Run
     },
   );
   const pid = await waitListening(proc, port, 'kyverno');
+  // It listens before its certificate controller (leader-elected) has generated its serving pair: until the Secret
+  // exists every TLS handshake fails ("secret ... not found"). Wait for it (RSA 2048 on a busy CPU takes seconds).
+  await waitFor(
+    async () => {
+      if (!proc.isRunning()) throw new Error(`kyverno exited:\n${logTail(proc.logPath)}`);
+      await kubectl(ctx, ['-n', 'kyverno', 'get', 'secret', tlsSecret, '-o', 'name']);
+      return true;
+    },
+    180_000,
+    `Kyverno writes its serving pair (secret kyverno/${tlsSecret})`,
+  ).catch((err: Error) => {
+    throw new Error(`${err.message}\n${logTail(proc.logPath)}`);
+  });
   const policies = join(ctx.repo, 'bench', 'peers', 'policies');
   await waitFor(
     async () => {

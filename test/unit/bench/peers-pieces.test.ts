@@ -1,6 +1,7 @@
 // The pure pieces of `npm run bench:peers` and `npm run bench:scale` (the benchmarks themselves are not tests).
 import { benchPod, podCreateReview, reviewOutcome } from '../../../bench/peers/review.js';
 import { listeningInodes } from '../../../bench/peers/procfs.js';
+import { probeNotReady } from '../../../bench/peers/probe.js';
 import { chartNodeOptions } from '../../../bench/scale/node-options.js';
 import { alternatingPairs, interleave, roundOrder } from '../../../bench/peers/schedule.js';
 import { selectorMatches, webhooksForPodCreate } from '../../../bench/peers/selectors.js';
@@ -227,5 +228,20 @@ describe('chartNodeOptions', () => {
     expect(chartNodeOptions(values, 'webhook')).toEqual([]);
     expect(chartNodeOptions('webhook: {}\n', 'webhook')).toEqual([]);
     expect(() => chartNodeOptions('webhook:\n  nodeOptions: 3\n', 'webhook')).toThrow(/webhook.nodeOptions/);
+  });
+});
+
+describe('probe pod creates', () => {
+  test('a missing ServiceAccount or a webhook not served yet is "not ready"; anything else is a failure', () => {
+    expect(
+      probeNotReady(
+        'POST /api/v1/namespaces/bench-kyverno-mpol/pods?dryRun=All: HTTP 500: {"message":"Internal error occurred: failed calling webhook \\"mpol.kyverno.svc\\": ... remote error: tls: internal error"}',
+      ),
+    ).toBe('webhook');
+    expect(
+      probeNotReady('HTTP 403: pods "probe" is forbidden: error looking up service account bench-none/default'),
+    ).toBe('serviceaccount');
+    expect(probeNotReady('HTTP 400: admission webhook "podfence.dev" denied the request: bad profile')).toBeUndefined();
+    expect(probeNotReady('HTTP 422: Pod "probe" is invalid: spec.containers[0].image: Required value')).toBeUndefined();
   });
 });
