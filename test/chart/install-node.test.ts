@@ -255,6 +255,84 @@ d('chart installed on a real node', () => {
     expect(again.id).toContain('uid=65534');
   }, 400_000);
 
+  test('nodeAgent.denials.enabled: the chart-installed agent reports a sandboxed pod refusals as PodfenceDenied Events', async () => {
+    // The e2e denials suite runs the agent as a host process; this is the DaemonSet the chart renders (host PID and
+    // network, CAP_AUDIT_READ/CONTROL, the image's audit-tap). The agent switches the kernel's audit on
+    // (enableAudit); the test puts it back as it found it.
+    const auditWas = /^enabled (\d)/m.exec(execFileSync('auditctl', ['-s'], { encoding: 'utf8' }))?.[1];
+    try {
+      helmOk([
+        'upgrade',
+        REL,
+        CHART_DIR,
+        '-n',
+        NS,
+        '--wait',
+        '--timeout',
+        '5m',
+        ...localValues(),
+        '--set',
+        'nodeAgent.denials.enabled=true,nodeAgent.denials.enableAudit=true',
+      ]);
+      await waitPodfencePodsReady(cluster.kubeConfig, NS).catch((err: Error) => {
+        throw new Error(`${err.message}\n${diagnostics()}`);
+      });
+      const agent = getJson<{ items: Any[] }>([
+        'get',
+        'pods',
+        '-n',
+        NS,
+        '-l',
+        'app.kubernetes.io/component=node-agent',
+      ]).items;
+      expect(agent.map((p) => [p.spec.hostPID, p.spec.hostNetwork])).toEqual([[true, true]]);
+
+      // The pod stays up after its refusals so the agent can tie each record to it (docs/denials.md). /srv/ro is
+      // mode 0777 in the probe image: only Landlock refuses creating a file there.
+      const script = (name: string) => `/bin/probe write:/srv/ro/${name}; echo DONE; exec /bin/busybox sleep 3600`;
+      const shellPod = (namespace: string, name: string) => ({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name, namespace },
+        spec: {
+          restartPolicy: 'Never',
+          terminationGracePeriodSeconds: 1,
+          containers: [
+            {
+              name: 'probe',
+              image: 'localhost/podfence/probe:dev',
+              imagePullPolicy: 'Never',
+              command: ['/bin/busybox', 'sh', '-c', script(name)],
+            },
+          ],
+        },
+      });
+      kubectlOk(['create', '-f', '-'], JSON.stringify(shellPod('shop', 'offender')));
+      kubectlOk(['create', '-f', '-'], JSON.stringify(shellPod('plain', 'offender')));
+      const logOf = (ns: string) => kubectl(['logs', 'offender', '-n', ns, '-c', 'probe']).stdout;
+      await waitFor('both offenders done', () => logOf('shop').includes('DONE') && logOf('plain').includes('DONE'));
+      expect(logOf('shop')).toMatch(/CHECK name=write:\/srv\/ro\/offender result=denied errno=EACCES/);
+      expect(logOf('plain')).toMatch(/CHECK name=write:\/srv\/ro\/offender result=ok/);
+
+      const denied = (ns: string) =>
+        getJson<{ items: Any[] }>(['get', 'events', '-n', ns, '--field-selector', 'reason=PodfenceDenied']).items;
+      const events = await waitFor('a PodfenceDenied Event in shop', () => {
+        const evs = denied('shop').filter((e) => e.message?.startsWith('landlock: create in /srv/ro denied'));
+        return evs.length ? evs : undefined;
+      });
+      expect(events[0]).toMatchObject({ type: 'Warning', involvedObject: { kind: 'Pod', name: 'offender' } });
+      expect(events[0]!.metadata.annotations).toMatchObject({
+        'podfence.dev/denial-layer': 'landlock',
+        'podfence.dev/denial-profile': 'network-server',
+      });
+      // The unsandboxed control's write went through, so it has nothing to report.
+      expect(denied('plain')).toEqual([]);
+    } finally {
+      kubectl(['delete', 'pod', 'offender', '-n', 'plain', '--wait=false']);
+      if (auditWas === '0') execFileSync('auditctl', ['-e', '0']);
+    }
+  }, 600_000);
+
   test('helm uninstall leaves only what docs/install.md says stays', async () => {
     // docs/install.md: sandboxed pods go first; the chart's pre-delete hook then deletes the presets while the
     // controller still runs to release their in-use finalizers.
