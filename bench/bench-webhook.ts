@@ -45,10 +45,11 @@ export async function serveBenchWebhook(o: BenchWebhookOptions) {
     ipAddresses: ['127.0.0.1'],
     days: 1,
   });
+  const registry = new Registry();
   const server = createWebhookServer({
     cert: leaf.cert,
     key: leaf.key,
-    registry: new Registry(),
+    registry,
     log: o.log,
     deps: {
       lookups: {
@@ -61,5 +62,5 @@ export async function serveBenchWebhook(o: BenchWebhookOptions) {
     },
   });
   const port = await server.listen(0, '127.0.0.1');
-  return { port, caBundle: Buffer.from(ca.cert).toString('base64'), close: () => server.close() };
+  return { port, caBundle: Buffer.from(ca.cert).toString('base64'), registry, close: () => server.close() };
 }

@@ -16,6 +16,8 @@ export interface KubeRequester {
     body?: object,
     contentType?: string,
   ): Promise<{ body: T; ms: number }>;
+  /** GET returning the body as text (e.g. /metrics). */
+  getText(path: string): Promise<string>;
   close(): void;
 }
 
@@ -54,7 +56,21 @@ export async function kubeRequester(kc: KubeConfig, maxSockets = 1): Promise<Kub
       req.on('error', reject);
       req.end(data);
     });
-  return { request, close: () => agent.destroy() };
+  const getText = (path: string) =>
+    new Promise<string>((resolve, reject) => {
+      https
+        .get({ agent, host: server.hostname, port: server.port, path }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString();
+            if (res.statusCode !== 200) reject(new Error(`GET ${path}: HTTP ${res.statusCode}: ${text.slice(0, 300)}`));
+            else resolve(text);
+          });
+        })
+        .on('error', reject);
+    });
+  return { request, getText, close: () => agent.destroy() };
 }
 
 export interface PodApi {

@@ -2,7 +2,7 @@
 // podfence-equivalent policy against the same test control plane (test/cluster/harness.ts).
 //
 //   npm run bench:peers -- [--rounds 3] [--seconds 8] [--rates 50,200] [--connections 8] [--pairs 40]
-//                          [--only podfence,pepr,gatekeeper,kyverno]
+//                          [--only podfence,pepr,gatekeeper,kyverno] [--diagnose 20]
 //
 // `kyverno` is its MutatingPolicy (`kyverno-mpol`, the type Kyverno 1.19 recommends); `kyverno-cpol` (ClusterPolicy)
 // instead, in a run of its own: one Kyverno process serves one policy type here (see startKyverno).
@@ -19,9 +19,13 @@ import { once } from 'node:events';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { arg, progressFor, startBenchCluster } from '../context.js';
-import { podApi } from './kube-client.js';
+import { writeFileSync } from 'node:fs';
+import { get } from 'node:http';
+import { join } from 'node:path';
+import { breakdownDelta, breakdownOf, msPerCreate, sumCount, type Breakdown } from './apiserver-metrics.js';
+import { kubeRequester, podApi } from './kube-client.js';
 import { probeNotReady } from './probe.js';
-import { cpuTicks } from './procfs.js';
+import { connectionsTo, cpuTicks } from './procfs.js';
 import { benchPod, podCreateReview, reviewOutcome } from './review.js';
 import { alternatingPairs, interleave } from './schedule.js';
 import { webhooksForPodCreate, type WebhookConfiguration } from './selectors.js';
@@ -113,6 +117,7 @@ async function main(): Promise<void> {
         throw new Error(`webhook routing is not one-to-one: ${nsOf(n)} reaches ${hooks.join(', ') || 'nothing'}`);
       }
     }
+    progress(`logs and scrapes in ${ctx.dir}`);
     progress(`webhooks a pod create reaches:\n  ${routing.join('\n  ')}`);
     const sandboxed = (p: {
       metadata?: { annotations?: Record<string, string> };
@@ -222,6 +227,57 @@ async function main(): Promise<void> {
       }
       progress(`round ${round + 1}/${rounds} ${n}: ${pairs} pod-create pairs`);
     }
+
+    // 4b. where the time goes: blocks of creates with one webhook, then with none, the apiserver's own histograms
+    // (and podfence's handler histogram) scraped around each block, on a separate connection.
+    const diagN = Number(arg('diagnose', '20'));
+    const metricsApi = await kubeRequester(cluster.kubeConfig);
+    const diag: {
+      ns: string;
+      side: 'with' | 'without';
+      d: Breakdown;
+      clientMs: number[];
+      conns: number;
+      handlerMs: number;
+    }[] = [];
+    for (const n of diagN > 0 ? viaApi : []) {
+      const peer = peers.find((p) => p.name === (n === 'podfence-vap' ? 'podfence' : n))!;
+      const port = Number(new URL(peer.url).port);
+      for (const side of ['without', 'with'] as const) {
+        const ns = side === 'with' ? nsOf(n) : nsOf('none');
+        const handler = async () =>
+          peer.metricsUrl
+            ? sumCount(await httpText(peer.metricsUrl), 'controller_runtime_webhook_latency_seconds')
+            : undefined;
+        const h0 = await handler();
+        const b0 = breakdownOf(await metricsApi.getText('/metrics'));
+        const conns = new Set<number>(connectionsTo(port));
+        const clientMs: number[] = [];
+        for (let i = 0; i < diagN; i++) {
+          const { pod, ms } = await api.create(ns, benchPod(`d-${seq++}`));
+          if (sandboxed(pod) !== (side === 'with'))
+            throw new Error(`pod ${pod.metadata?.name} in ${ns}: wrong mutation`);
+          clientMs.push(ms);
+          if (i === diagN - 1) writeFileSync(join(ctx.dir, `pod-${n}-${side}.json`), JSON.stringify(pod, null, 1));
+          for (const c of connectionsTo(port)) conns.add(c);
+        }
+        const scrape = await metricsApi.getText('/metrics');
+        const d = breakdownDelta(breakdownOf(scrape), b0);
+        // kept for a closer look: the last scrape and the pod as stored
+        writeFileSync(join(ctx.dir, `apiserver-metrics-${n}-${side}.txt`), scrape);
+        const h1 = await handler();
+        diag.push({
+          ns: n,
+          side,
+          d,
+          clientMs,
+          conns: side === 'with' ? conns.size : NaN,
+          handlerMs: h0 && h1 ? ((h1.sum - h0.sum) * 1000) / diagN : NaN,
+        });
+      }
+      progress(`breakdown ${n}: ${diagN} creates with its webhook, ${diagN} without`);
+    }
+    metricsApi.close();
     api.close();
 
     // 5. report
@@ -279,6 +335,22 @@ async function main(): Promise<void> {
         `| ${n} | ${fmt(w.p50)} / ${fmt(w.p99)} | ${fmt(wo.p50)} / ${fmt(wo.p99)} | ${(w.p50 / wo.p50).toFixed(2)} | ${(w.p99 / wo.p99).toFixed(2)} |`,
       );
     }
+    if (diag.length) {
+      const f = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '-');
+      out.push(
+        '',
+        `(b2) where a create's time goes: ${diagN} creates per block, apiserver histograms (ms per create, means)`,
+        '',
+        '| webhook | block | client | apiserver POST /pods | of it webhook calls (calls/create) | webhook handler itself | mutating step | validating step (of it the ValidatingAdmissionPolicy plugin) | etcd create | apiserver connections to the webhook |',
+        '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+      );
+      for (const x of diag) {
+        const per = (k: Parameters<typeof msPerCreate>[1]) => msPerCreate(x.d, k, diagN);
+        out.push(
+          `| ${x.ns} | ${x.side} | ${f(x.clientMs.reduce((a, b) => a + b, 0) / diagN)} | ${f(per('request'))} | ${f(per('webhookAdmit'))} (${f(x.d.webhookAdmit.count / diagN)}) | ${f(x.handlerMs)} | ${f(per('admitStep'))} | ${f(per('validateStep'))} (${f(per('vapCheck'))}) | ${f(per('etcdCreate'))} | ${Number.isFinite(x.conns) ? x.conns : '-'} |`,
+        );
+      }
+    }
     out.push('');
     const others = peers.filter((p) => p.name !== 'podfence').map((p) => ({ name: p.name, ms: cpuOf[p.name]! }));
     out.push(peersLastLine(cpuOf['podfence'] ?? NaN, others));
@@ -287,6 +359,16 @@ async function main(): Promise<void> {
     for (const r of running.reverse()) await r.stop().catch(() => undefined);
     await cluster.stop();
   }
+}
+
+function httpText(url: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    get(url, (res) => {
+      let b = '';
+      res.on('data', (d: Buffer) => (b += d));
+      res.on('end', () => resolve(b));
+    }).on('error', reject);
+  });
 }
 
 async function postOnce(url: string, body: string): Promise<string> {

@@ -16,6 +16,34 @@ export function listeningInodes(procNetTcp: string, port: number): string[] {
   return out;
 }
 
+/** Remote ports of the ESTABLISHED connections to local `port` (/proc/net/tcp text): which connections a client holds. */
+export function establishedRemotePorts(procNetTcp: string, port: number): number[] {
+  const out: number[] = [];
+  for (const line of procNetTcp.split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 10) continue;
+    const local = f[1]!;
+    const remote = f[2]!;
+    if (f[3] === '01' && parseInt(local.slice(local.lastIndexOf(':') + 1), 16) === port) {
+      out.push(parseInt(remote.slice(remote.lastIndexOf(':') + 1), 16)); // 01 = TCP_ESTABLISHED
+    }
+  }
+  return out;
+}
+
+/** The same for this host (IPv4 and IPv6 tables). */
+export function connectionsTo(port: number): number[] {
+  const out: number[] = [];
+  for (const f of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    try {
+      out.push(...establishedRemotePorts(readFileSync(f, 'utf8'), port));
+    } catch {
+      // no IPv6
+    }
+  }
+  return out;
+}
+
 /** The pid owning a listening socket on `port` (searches every process's fds). */
 export function pidListeningOn(port: number): number | undefined {
   const inodes = new Set<string>();

@@ -39,6 +39,8 @@ export interface Peer {
   url: string;
   /** The process whose CPU time is measured (the one listening; Pepr's dev mode may restart its module process). */
   pid(): number;
+  /** podfence only: its own Prometheus metrics (http, loopback), for the handler's latency. */
+  metricsUrl?: string;
 }
 
 export interface Running {
@@ -140,7 +142,11 @@ export async function startPodfence(ctx: Ctx, withVap: boolean): Promise<Running
   await waitFor(async () => existsSync(readyFile), 60_000, 'podfence serves').catch((err: Error) => {
     throw new Error(`${err.message}\n${logTail(proc.logPath)}`);
   });
-  const { port, caBundle } = JSON.parse(readFileSync(readyFile, 'utf8')) as { port: number; caBundle: string };
+  const { port, caBundle, metricsPort } = JSON.parse(readFileSync(readyFile, 'utf8')) as {
+    port: number;
+    caBundle: string;
+    metricsPort: number;
+  };
   const url = `https://127.0.0.1:${port}/mutate`;
   const peerLabels = ['podfence', ...(withVap ? ['podfence-vap'] : [])];
   await kubectl(ctx, ['apply', '-f', '-'], JSON.stringify(webhookConfiguration('podfence', url, caBundle, peerLabels)));
@@ -175,7 +181,8 @@ export async function startPodfence(ctx: Ctx, withVap: boolean): Promise<Running
       JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [policy, binding] }),
     );
   }
-  const peers = [{ name: 'podfence', namespace: nsOf('podfence'), url, pid: () => proc.pid }];
+  const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
+  const peers = [{ name: 'podfence', namespace: nsOf('podfence'), url, pid: () => proc.pid, metricsUrl }];
   return { peers, stop: () => proc.stop() };
 }
 

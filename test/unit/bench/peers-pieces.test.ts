@@ -1,6 +1,7 @@
 // The pure pieces of `npm run bench:peers` and `npm run bench:scale` (the benchmarks themselves are not tests).
 import { benchPod, podCreateReview, reviewOutcome } from '../../../bench/peers/review.js';
-import { listeningInodes } from '../../../bench/peers/procfs.js';
+import { establishedRemotePorts, listeningInodes } from '../../../bench/peers/procfs.js';
+import { breakdownDelta, breakdownOf, msPerCreate, sumCount } from '../../../bench/peers/apiserver-metrics.js';
 import { probeNotReady } from '../../../bench/peers/probe.js';
 import { chartNodeOptions } from '../../../bench/scale/node-options.js';
 import { alternatingPairs, interleave, roundOrder } from '../../../bench/peers/schedule.js';
@@ -243,5 +244,67 @@ describe('probe pod creates', () => {
     ).toBe('serviceaccount');
     expect(probeNotReady('HTTP 400: admission webhook "podfence.dev" denied the request: bad profile')).toBeUndefined();
     expect(probeNotReady('HTTP 422: Pod "probe" is invalid: spec.containers[0].image: Required value')).toBeUndefined();
+  });
+});
+
+describe('apiserver histograms', () => {
+  const scrape = (webhookSum: number, webhookCount: number) =>
+    [
+      '# HELP apiserver_admission_webhook_admission_duration_seconds x',
+      '# TYPE apiserver_admission_webhook_admission_duration_seconds histogram',
+      `apiserver_admission_webhook_admission_duration_seconds_bucket{name="a",operation="CREATE",rejected="false",type="admit",le="0.005"} 1`,
+      `apiserver_admission_webhook_admission_duration_seconds_sum{name="a",operation="CREATE",rejected="false",type="admit"} ${webhookSum}`,
+      `apiserver_admission_webhook_admission_duration_seconds_count{name="a",operation="CREATE",rejected="false",type="admit"} ${webhookCount}`,
+      'apiserver_admission_webhook_admission_duration_seconds_sum{name="b",operation="CREATE",rejected="true",type="admit"} 1',
+      'apiserver_admission_webhook_admission_duration_seconds_count{name="b",operation="CREATE",rejected="true",type="admit"} 1',
+      'apiserver_admission_webhook_admission_duration_seconds_sum{name="a",operation="UPDATE",rejected="false",type="admit"} 7',
+      'apiserver_admission_webhook_admission_duration_seconds_count{name="a",operation="UPDATE",rejected="false",type="admit"} 7',
+      'apiserver_admission_webhook_admission_duration_seconds_sum{name="v",operation="CREATE",rejected="false",type="validating"} 5',
+      'apiserver_admission_webhook_admission_duration_seconds_count{name="v",operation="CREATE",rejected="false",type="validating"} 5',
+      'apiserver_request_duration_seconds_sum{component="apiserver",dry_run="",group="",resource="pods",scope="resource",subresource="",verb="POST",version="v1"} 0.5',
+      'apiserver_request_duration_seconds_count{component="apiserver",dry_run="",group="",resource="pods",scope="resource",subresource="",verb="POST",version="v1"} 10',
+      'apiserver_request_duration_seconds_sum{component="apiserver",dry_run="",group="",resource="pods",scope="resource",subresource="",verb="GET",version="v1"} 9',
+      'etcd_request_duration_seconds_sum{group="",operation="create",resource="pods"} 0.04',
+      'etcd_request_duration_seconds_count{group="",operation="create",resource="pods"} 4',
+      'etcd_request_duration_seconds_sum{group="",operation="create",resource="events"} 3',
+      'etcd_request_duration_seconds_count{group="",operation="create",resource="events"} 30',
+      'controller_runtime_webhook_latency_seconds_sum{webhook="/mutate"} 0.002',
+      'controller_runtime_webhook_latency_seconds_count{webhook="/mutate"} 2',
+    ].join('\n');
+
+  test('sum and count over the series whose labels match, not over similar names or other labels', () => {
+    const t = scrape(0.25, 10);
+    expect(
+      sumCount(t, 'apiserver_admission_webhook_admission_duration_seconds', { type: 'admit', operation: 'CREATE' }),
+    ).toEqual({
+      sum: 1.25,
+      count: 11,
+    });
+    expect(sumCount(t, 'apiserver_request_duration_seconds', { verb: 'POST', resource: 'pods' })).toEqual({
+      sum: 0.5,
+      count: 10,
+    });
+    expect(sumCount(t, 'controller_runtime_webhook_latency_seconds')).toEqual({ sum: 0.002, count: 2 });
+    expect(breakdownOf(t).etcdCreate).toEqual({ sum: 0.04, count: 4 }); // pods only, not the scheduler's events
+    expect(sumCount(t, 'no_such_histogram')).toEqual({ sum: 0, count: 0 });
+  });
+
+  test('a block of creates: the difference of two scrapes, in ms per create', () => {
+    const d = breakdownDelta(breakdownOf(scrape(0.45, 20)), breakdownOf(scrape(0.25, 10)));
+    expect(d.webhookAdmit.count).toBe(10);
+    expect(msPerCreate(d, 'webhookAdmit', 10)).toBeCloseTo(20);
+    expect(d.request).toEqual({ sum: 0, count: 0 });
+    expect(msPerCreate(d, 'request', 0)).toBeNaN();
+  });
+
+  test('established connections to a port from /proc/net/tcp', () => {
+    const tcp = [
+      '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode',
+      '   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1001 1',
+      '   1: 0100007F:1F90 0100007F:C350 01 00000000:00000000 00:00000000 00000000     0        0 1002 1',
+      '   2: 0100007F:1F90 0100007F:C351 06 00000000:00000000 00:00000000 00000000     0        0 0 1',
+      '   3: 0100007F:C352 0100007F:1F90 01 00000000:00000000 00:00000000 00000000     0        0 1003 1',
+    ].join('\n');
+    expect(establishedRemotePorts(tcp, 8080)).toEqual([50000]); // not the listener, not TIME_WAIT, not the client side
   });
 });
