@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type { Command } from 'commander';
-import { loadKubeConfig } from '../common/kube.js';
+import { loadKubeAccess } from '../kube/load-access.js';
 import { createLogger } from '../common/log.js';
 import { createOpsServer } from '../common/ops-server.js';
 import { Controller } from '../controller/controller.js';
@@ -79,7 +79,8 @@ export function register(program: Command): void {
         );
       }
       const log = createLogger('controller');
-      const kubeConfig = loadKubeConfig(flags.kubeconfig);
+      // Not client-node's KubeConfig: importing it costs the controller ~55 MiB (src/kube/access.ts).
+      const kubeConfig = await loadKubeAccess(flags.kubeconfig);
       const ops = createOpsServer();
       const controller = new Controller({
         kubeConfig,

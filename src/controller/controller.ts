@@ -1,18 +1,17 @@
-import { CoreV1Api, type KubeConfig, type V1Namespace, type V1Node, type V1Pod } from '@kubernetes/client-node';
+import type { V1Namespace, V1Node, V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { ClusterObjects } from '../kube/cluster-objects.js';
 import { EventRecorder } from '../kube/events.js';
-import { ResilientInformer } from '../kube/informer.js';
+import type { ResilientInformer } from '../kube/informer.js';
+import type { KubeConnection } from '../kube/access.js';
+import { KubeRest } from '../kube/rest.js';
 import { CompiledProfiles } from '../model/compiled-profiles.js';
-import {
-  nodeReportInformer,
-  optedInNamespaceInformer,
-  podInformer,
-  PROFILE_RESOURCE,
-  profileInformer,
-  type InformerOverrides,
-} from '../model/informers.js';
+import type { InformerOverrides } from '../model/informers.js';
+import { GROUP, PROFILE_PLURAL, VERSION } from '../common/constants.js';
+import { controllerInformers } from './informers.js';
+import { Interner } from './interner.js';
+import { slimReport } from './slim-report.js';
 import type { NodeReportObject, ProfileObject } from '../model/objects.js';
 import { sameContent } from '../model/same-content.js';
 import { NodeReportStatusSchema } from '../profile/index.js';
@@ -26,7 +25,6 @@ import { PodProfileIndex } from './pod-index.js';
 import { ParamsPublisher } from './params-publisher.js';
 import { ProfileReconciler } from './profile-reconciler.js';
 import { ProfileRequirements } from './requirements.js';
-import { slimNode } from './slim-node.js';
 import type { AdmissionSettings } from '../model/admission-params.js';
 
 // The podfence controller: five caches (profiles, node reports, nodes, pods, opted-in namespaces) feed two
@@ -38,7 +36,8 @@ import type { AdmissionSettings } from '../model/admission-params.js';
 // burst of 1,000 report or pod changes costs each affected profile one reconcile, not 1,000.
 
 export interface ControllerOptions {
-  kubeConfig: KubeConfig;
+  /** client-node's KubeConfig or src/kube/access.ts's KubeAccess (what `podfence controller` uses). */
+  kubeConfig: KubeConnection;
   log: Logger;
   registry: Registry;
   /** Full resync period: every profile and node is reconciled at least this often. */
@@ -69,24 +68,18 @@ export class Controller {
   private leading = false;
   private readonly params: ParamsPublisher | undefined;
   private readonly requirements: ProfileRequirements;
+  private readonly intern = new Interner();
 
   constructor(private readonly opts: ControllerOptions) {
     const { kubeConfig: kc, log } = opts;
-    const core = kc.makeApiClient(CoreV1Api);
+    const rest = new KubeRest(kc);
     this.metrics = controllerMetrics(opts.registry);
-    this.profiles = profileInformer(kc, log, opts.informer);
-    this.reports = nodeReportInformer(kc, (r) => this.checkedReport(r), log, opts.informer);
-    this.nodes = new ResilientInformer<V1Node>({
-      kubeConfig: kc,
-      log,
-      ...opts.informer,
-      name: 'nodes',
-      path: '/api/v1/nodes',
-      list: (s) => core.listNode(s),
-      transform: slimNode,
-    });
-    this.pods = podInformer(kc, { name: 'pods', log, overrides: opts.informer });
-    this.namespaces = optedInNamespaceInformer(kc, log, opts.informer);
+    const informers = controllerInformers(kc, (r) => this.checkedReport(r), log, opts.informer);
+    this.profiles = informers.profiles;
+    this.reports = informers.reports;
+    this.nodes = informers.nodes;
+    this.pods = informers.pods;
+    this.namespaces = informers.namespaces;
     this.caches = {
       profiles: this.profiles,
       reports: this.reports,
@@ -107,7 +100,7 @@ export class Controller {
     };
     const profileReconciler = new ProfileReconciler({
       caches: this.caches,
-      objects: new ClusterObjects(kc, PROFILE_RESOURCE),
+      objects: new ClusterObjects(kc, { group: GROUP, version: VERSION, plural: PROFILE_PLURAL }),
       events: new EventRecorder(kc, 'podfence-controller', log),
       log,
       assertLeading,
@@ -121,7 +114,7 @@ export class Controller {
       new NodeLabelReconciler({
         caches: this.caches,
         requirements: () => this.requirements.all(),
-        core,
+        rest,
         log,
         assertLeading,
       }),
@@ -280,12 +273,15 @@ export class Controller {
     if (!this.leading) throw new Error('not the leader any more: write refused');
   }
 
-  /** A report that does not match the schema counts as no report (its node is "not installed"), loudly. */
+  /**
+   * A report that does not match the schema counts as no report (its node is "not installed"), loudly. Cached slim,
+   * its repeated strings shared (slim-report.ts).
+   */
   private checkedReport(report: NodeReportObject): NodeReportObject {
     const parsed = NodeReportStatusSchema.safeParse(report.status ?? {});
-    if (parsed.success) return { ...report, status: parsed.data };
+    if (parsed.success) return slimReport({ ...report, status: parsed.data }, this.intern);
     this.opts.log.warn({ node: report.metadata?.name, err: parsed.error.message }, 'malformed node report ignored');
-    return { ...report, status: undefined };
+    return slimReport({ ...report, status: undefined }, this.intern);
   }
 
   private updateProfileGauge(): void {

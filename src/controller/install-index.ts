@@ -1,4 +1,5 @@
 import type { NodeReportStatus } from '../model/objects.js';
+import { Interner } from './interner.js';
 
 // Which node has which profile file, kept from the node and report events, so a profile's node counts cost one set
 // lookup per node instead of a scan of every node's report, and a report change names only the profiles it can
@@ -34,6 +35,8 @@ export class NodeInstallIndex implements NodeCounter {
   private readonly reports = new Map<string, NodeFacts>();
   /** fileKey -> nodes whose report lists it. */
   private readonly holders = new Map<string, Set<string>>();
+  /** Every node's set holds the same few hundred keys: one string each, not one per node. */
+  private readonly keys = new Interner();
 
   /** A Node exists: every profile's total changes. Returns whether it is new. */
   addNode(name: string): boolean {
@@ -50,7 +53,7 @@ export class NodeInstallIndex implements NodeCounter {
   /** Record a node's report as it is now (undefined: none). Returns the profiles whose tally may have changed. */
   setReport(node: string, report: NodeReportStatus | undefined): Affected {
     const before = this.reports.get(node);
-    const files = new Set((report?.installed ?? []).map((f) => fileKey(f.profile, f.hash)));
+    const files = new Set((report?.installed ?? []).map((f) => this.keys.get(fileKey(f.profile, f.hash))));
     const abi = report ? report.landlockABI : undefined;
     const affected = new Set<string>();
     for (const key of before?.files ?? []) {

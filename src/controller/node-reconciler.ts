@@ -1,6 +1,6 @@
-import { PatchStrategy, setHeaderOptions, type CoreV1Api } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { isNotFound } from '../kube/errors.js';
+import { MERGE_PATCH, type KubeRest } from '../kube/rest.js';
 import type { ReconcileResult } from '../kube/workqueue.js';
 import type { ControllerCaches } from './caches.js';
 import type { NodeName } from './keys.js';
@@ -11,7 +11,7 @@ export interface NodeReconcilerDeps {
   caches: ControllerCaches;
   /** Every valid profile's current version (hash, Landlock ABI), by name. */
   requirements(): ReadonlyMap<string, ProfileRequirement>;
-  core: CoreV1Api;
+  rest: KubeRest;
   log: Logger;
   /** Throws when this replica no longer leads: checked right before every write. */
   assertLeading(): void;
@@ -32,10 +32,10 @@ export class NodeLabelReconciler implements Reconciler<NodeName> {
     if (!patch) return;
     this.d.assertLeading();
     try {
-      await this.d.core.patchNode(
-        { name, body: { metadata: { labels: patch } } },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-      );
+      await this.d.rest.request('PATCH', `/api/v1/nodes/${encodeURIComponent(name)}`, {
+        body: { metadata: { labels: patch } },
+        contentType: MERGE_PATCH,
+      });
     } catch (err) {
       if (isNotFound(err)) return;
       throw err;

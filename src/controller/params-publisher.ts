@@ -1,13 +1,14 @@
-import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { admissionParams, type AdmissionParams, type AdmissionSettings } from '../model/admission-params.js';
 import { ADMISSION_PARAMS_KIND, ADMISSION_PARAMS_PLURAL, API_VERSION, GROUP, VERSION } from '../common/constants.js';
 import { backoffDelay } from '../kube/backoff.js';
 import { isConflict, isNotFound, shortError } from '../kube/errors.js';
 import { sameContent } from '../model/same-content.js';
+import type { KubeConnection } from '../kube/access.js';
+import { KubeRest } from '../kube/rest.js';
 
 export interface ParamsPublisherOptions {
-  kubeConfig: KubeConfig;
+  kubeConfig: KubeConnection;
   log: Logger;
   /** The SandboxAdmissionParams object the sandbox-required policy's binding names as its paramRef. */
   name: string;
@@ -23,7 +24,7 @@ interface ParamsObject {
   data?: AdmissionParams;
 }
 
-const PARAMS = { group: GROUP, version: VERSION, plural: ADMISSION_PARAMS_PLURAL };
+const PARAMS_PATH = `/apis/${GROUP}/${VERSION}/${ADMISSION_PARAMS_PLURAL}`;
 
 /**
  * Keeps the policy's parameter object equal to what the current profiles compile to (src/model/admission-params.ts).
@@ -31,7 +32,7 @@ const PARAMS = { group: GROUP, version: VERSION, plural: ADMISSION_PARAMS_PLURAL
  * ends at the latest profiles. Runs only on the leader.
  */
 export class ParamsPublisher {
-  private readonly api: CustomObjectsApi;
+  private readonly rest: KubeRest;
   private running = false;
   private dirty = false;
   private failures = 0;
@@ -40,7 +41,7 @@ export class ParamsPublisher {
   private last: AdmissionParams | undefined;
 
   constructor(private readonly opts: ParamsPublisherOptions) {
-    this.api = opts.kubeConfig.makeApiClient(CustomObjectsApi);
+    this.rest = new KubeRest(opts.kubeConfig);
   }
 
   start(): void {
@@ -89,7 +90,7 @@ export class ParamsPublisher {
     if (this.last && sameContent(this.last, data)) return;
     let current: ParamsObject | undefined;
     try {
-      current = (await this.api.getClusterCustomObject({ ...PARAMS, name })) as ParamsObject;
+      current = await this.rest.request<ParamsObject>('GET', `${PARAMS_PATH}/${name}`);
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
@@ -100,11 +101,9 @@ export class ParamsPublisher {
     this.opts.assertLeading();
     const body = { apiVersion: API_VERSION, kind: ADMISSION_PARAMS_KIND, metadata: { name }, data };
     try {
-      if (!current) await this.api.createClusterCustomObject({ ...PARAMS, body });
+      if (!current) await this.rest.request('POST', PARAMS_PATH, { body });
       else {
-        await this.api.replaceClusterCustomObject({
-          ...PARAMS,
-          name,
+        await this.rest.request('PUT', `${PARAMS_PATH}/${name}`, {
           body: { ...body, metadata: { name, resourceVersion: current.metadata?.resourceVersion } },
         });
       }

@@ -1,6 +1,7 @@
-import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import type { KubeConnection } from './access.js';
 import { shortError } from './errors.js';
+import { KubeRest } from './rest.js';
 
 /** What an event is about: enough of an object to fill `involvedObject`. */
 export interface EventTarget {
@@ -17,16 +18,16 @@ export type EventType = 'Normal' | 'Warning';
  * `count` on the existing Event instead of creating another. Never throws: events are best effort.
  */
 export class EventRecorder {
-  private readonly api: CoreV1Api;
+  private readonly rest: KubeRest;
   private readonly recent = new Map<string, { name: string; namespace: string; count: number; at: number }>();
 
   constructor(
-    kubeConfig: KubeConfig,
+    kubeConfig: KubeConnection,
     private readonly component: string,
     private readonly log?: Logger,
     private readonly dedupWindowMs = 10 * 60_000,
   ) {
-    this.api = kubeConfig.makeApiClient(CoreV1Api);
+    this.rest = new KubeRest(kubeConfig);
   }
 
   record(target: EventTarget, type: EventType, reason: string, message: string): Promise<void> {
@@ -44,10 +45,7 @@ export class EventRecorder {
       seen.count++;
       seen.at = now.getTime();
       try {
-        await this.api.patchNamespacedEvent({
-          name: seen.name,
-          namespace: seen.namespace,
-          // JSON patch: client-node's default patch content type.
+        await this.rest.request('PATCH', `/api/v1/namespaces/${seen.namespace}/events/${seen.name}`, {
           body: [
             { op: 'replace', path: '/count', value: seen.count },
             { op: 'replace', path: '/lastTimestamp', value: now.toISOString() },
@@ -58,29 +56,34 @@ export class EventRecorder {
         // Gone (events expire): fall through and create a fresh one.
       }
     }
-    const created = await this.api.createNamespacedEvent({
-      namespace,
-      body: {
-        metadata: { generateName: `${target.metadata?.name ?? 'object'}.`, namespace },
-        involvedObject: {
-          apiVersion: target.apiVersion,
-          kind: target.kind,
-          name: target.metadata?.name,
-          namespace: target.metadata?.namespace,
-          uid: target.metadata?.uid,
-          resourceVersion: target.metadata?.resourceVersion,
+    const created = await this.rest.request<{ metadata?: { name?: string } }>(
+      'POST',
+      `/api/v1/namespaces/${encodeURIComponent(namespace)}/events`,
+      {
+        body: {
+          apiVersion: 'v1',
+          kind: 'Event',
+          metadata: { generateName: `${target.metadata?.name ?? 'object'}.`, namespace },
+          involvedObject: {
+            apiVersion: target.apiVersion,
+            kind: target.kind,
+            name: target.metadata?.name,
+            namespace: target.metadata?.namespace,
+            uid: target.metadata?.uid,
+            resourceVersion: target.metadata?.resourceVersion,
+          },
+          type,
+          reason,
+          message: message.slice(0, 1024),
+          source: { component: this.component },
+          reportingComponent: this.component,
+          reportingInstance: process.env.HOSTNAME ?? this.component,
+          firstTimestamp: now.toISOString().replace(/\.\d+Z$/, 'Z'),
+          lastTimestamp: now.toISOString().replace(/\.\d+Z$/, 'Z'),
+          count: 1,
         },
-        type,
-        reason,
-        message: message.slice(0, 1024),
-        source: { component: this.component },
-        reportingComponent: this.component,
-        reportingInstance: process.env.HOSTNAME ?? this.component,
-        firstTimestamp: now,
-        lastTimestamp: now,
-        count: 1,
       },
-    });
+    );
     if (this.recent.size > 1000) this.recent.clear();
     this.recent.set(key, { name: created.metadata!.name!, namespace, count: 1, at: now.getTime() });
   }

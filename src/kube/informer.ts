@@ -1,7 +1,9 @@
-import { Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import type { KubeConnection } from './access.js';
+import { KubeRest } from './rest.js';
 import { backoffDelay, jitter, type BackoffOptions } from './backoff.js';
-import { shortError } from './errors.js';
+import { shortError, statusCode } from './errors.js';
 
 // A list+watch cache that does not give up. client-node's own informer stops for good on most watch errors and
 // has been seen to stop silently, so this one owns the loop: list, then watch from the list's resourceVersion;
@@ -18,7 +20,7 @@ export interface ListResult<T> {
 export interface InformerOptions<T extends KubernetesObject> {
   /** For logs and readiness messages. */
   name: string;
-  kubeConfig: KubeConfig;
+  kubeConfig: KubeConnection;
   /** Collection path for the watch, e.g. `/api/v1/pods` or `/apis/podfence.dev/v1alpha1/sandboxprofiles`. */
   path: string;
   list: (selectors: { fieldSelector?: string; labelSelector?: string }) => Promise<ListResult<T>>;
@@ -61,6 +63,7 @@ export class ResilientInformer<T extends KubernetesObject> {
   private abortCurrent: ((end: WatchEnd) => void) | undefined;
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
+  private readonly rest: KubeRest;
   /** Counts restarts by cause, for tests and logs. */
   readonly restarts = { ended: 0, gone: 0, stale: 0, error: 0 };
 
@@ -73,6 +76,7 @@ export class ResilientInformer<T extends KubernetesObject> {
       transform: (o: T) => o,
       ...options,
     };
+    this.rest = new KubeRest(options.kubeConfig);
   }
 
   on(event: InformerEvent, handler: Handler<T>): void {
@@ -182,7 +186,7 @@ export class ResilientInformer<T extends KubernetesObject> {
   private watchOnce(): Promise<WatchEnd> {
     return new Promise<WatchEnd>((resolve) => {
       let settled = false;
-      let request: AbortController | undefined;
+      let request: { abort(): void } | undefined;
       const finish = (end: WatchEnd) => {
         if (settled) return;
         settled = true;
@@ -236,17 +240,17 @@ export class ResilientInformer<T extends KubernetesObject> {
         if (err && (err as { name?: string }).name !== 'AbortError') finish({ kind: 'error', error: err });
         else finish({ kind: 'ended' });
       };
-      new Watch(this.opts.kubeConfig).watch(this.opts.path, query, onEvent, onDone).then(
-        (controller) => {
-          request = controller;
-          if (settled) controller.abort();
+      this.rest.watch(this.opts.path, query, onEvent, onDone).then(
+        (abort) => {
+          request = { abort };
+          if (settled) abort();
           else {
             // Connected: the stream is live even before the first event.
             this.lastTrafficAt = Date.now();
             this.failing = undefined;
           }
         },
-        (err: unknown) => finish({ kind: 'error', error: err }),
+        (err: unknown) => finish(statusCode(err) === 410 ? { kind: 'gone' } : { kind: 'error', error: err }),
       );
     });
   }

@@ -1,5 +1,6 @@
-import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import type { KubeConnection } from './access.js';
+import { KubeRest } from './rest.js';
 import { isConflict, isNotFound, shortError } from './errors.js';
 import { jitter } from './backoff.js';
 
@@ -9,8 +10,22 @@ import { jitter } from './backoff.js';
 // deadline steps down at once (a watchdog timer, not the next API answer, decides), so it stops acting before any
 // other replica can take over (renew deadline < lease duration).
 
+/** The coordination.k8s.io/v1 Lease fields used here, as the apiserver's JSON. */
+interface Lease {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: { name?: string; namespace?: string; resourceVersion?: string };
+  spec?: {
+    holderIdentity?: string;
+    leaseDurationSeconds?: number;
+    acquireTime?: string;
+    renewTime?: string;
+    leaseTransitions?: number;
+  };
+}
+
 export interface LeaderElectorOptions {
-  kubeConfig: KubeConfig;
+  kubeConfig: KubeConnection;
   namespace: string;
   name: string;
   identity: string;
@@ -24,7 +39,7 @@ export interface LeaderElectorOptions {
 }
 
 export class LeaderElector {
-  private readonly api: CoordinationV1Api;
+  private readonly rest: KubeRest;
   private readonly leaseMs: number;
   private readonly renewDeadlineMs: number;
   private readonly retryMs: number;
@@ -38,7 +53,7 @@ export class LeaderElector {
   private watchdog: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: LeaderElectorOptions) {
-    this.api = opts.kubeConfig.makeApiClient(CoordinationV1Api);
+    this.rest = new KubeRest(opts.kubeConfig);
     this.leaseMs = opts.leaseDurationMs ?? 15_000;
     this.renewDeadlineMs = opts.renewDeadlineMs ?? 10_000;
     this.retryMs = opts.retryPeriodMs ?? 2_000;
@@ -106,16 +121,15 @@ export class LeaderElector {
 
   private async tryAcquireOrRenew(): Promise<boolean> {
     const { namespace, name, identity } = this.opts;
-    const now = new V1MicroTime();
+    const now = microTime();
     const leaseDurationSeconds = Math.ceil(this.leaseMs / 1000);
-    let lease: V1Lease;
+    let lease: Lease;
     try {
-      lease = await this.api.readNamespacedLease({ name, namespace });
+      lease = await this.rest.request<Lease>('GET', this.leasePath());
     } catch (err) {
       if (!isNotFound(err)) throw err;
       try {
-        await this.api.createNamespacedLease({
-          namespace,
+        await this.rest.request('POST', `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases`, {
           body: {
             apiVersion: 'coordination.k8s.io/v1',
             kind: 'Lease',
@@ -155,7 +169,7 @@ export class LeaderElector {
       leaseTransitions: mine ? (spec.leaseTransitions ?? 0) : (spec.leaseTransitions ?? 0) + 1,
     };
     try {
-      await this.api.replaceNamespacedLease({ name, namespace, body: lease });
+      await this.rest.request('PUT', this.leasePath(), { body: lease });
     } catch (err) {
       if (isConflict(err)) return false;
       throw err;
@@ -166,11 +180,15 @@ export class LeaderElector {
   }
 
   private async release(): Promise<void> {
-    const { namespace, name, identity } = this.opts;
-    const lease = await this.api.readNamespacedLease({ name, namespace });
+    const { identity } = this.opts;
+    const lease = await this.rest.request<Lease>('GET', this.leasePath());
     if (lease.spec?.holderIdentity !== identity) return;
-    lease.spec = { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: new V1MicroTime() };
-    await this.api.replaceNamespacedLease({ name, namespace, body: lease });
+    lease.spec = { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: microTime() };
+    await this.rest.request('PUT', this.leasePath(), { body: lease });
+  }
+
+  private leasePath(): string {
+    return `/apis/coordination.k8s.io/v1/namespaces/${this.opts.namespace}/leases/${this.opts.name}`;
   }
 
   private noteHolder(holder: string): void {
@@ -205,4 +223,9 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
       },
     );
   });
+}
+
+/** A metav1.MicroTime: RFC 3339 with microseconds. */
+export function microTime(d = new Date()): string {
+  return d.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }
