@@ -16,7 +16,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { freePort, waitFor } from '../../test/cluster/net.js';
+import { freePort } from '../../test/cluster/net.js';
 import { logTail, startProcess } from '../../test/cluster/processes.js';
 import { compileProfileObject } from '../../src/profile/compiled.js';
 import { kubeRequester, pool } from '../peers/kube-client.js';
@@ -33,6 +33,7 @@ import {
   scaleLastLine,
   summarize,
 } from '../peers/stats.js';
+import { Fatal, pollUntil, retrying, transientCreateFailure, untilQuiet, withDeadline } from './waits.js';
 
 const num = (name: string, def: number) => Number(arg(name, String(def)));
 const MiB = 1024 * 1024;
@@ -67,6 +68,8 @@ async function main(): Promise<void> {
   const profiles = num('profiles', 100);
   const concurrency = num('concurrency', 16);
   const idleSeconds = num('idle-seconds', 30);
+  // Bounds that only end a failing run (with a message); a healthy run on a loaded 2-CPU machine stays well inside.
+  const stormMinutes = num('storm-minutes', 120);
   const namespaces = Math.max(1, Math.min(10, profiles));
 
   const { ctx, cluster, progress } = await startBenchCluster('scale', ['kwok']);
@@ -80,19 +83,23 @@ async function main(): Promise<void> {
     // --- fake nodes (kwok) ---------------------------------------------------------------------------------------
     progress(`creating ${nodes} kwok nodes`);
     const nodeNames = Array.from({ length: nodes }, (_, i) => `kwok-${String(i).padStart(4, '0')}`);
-    await pool(nodeNames, concurrency, async (name) => {
-      await k.request('POST', '/api/v1/nodes', {
-        apiVersion: 'v1',
-        kind: 'Node',
-        metadata: {
-          name,
-          annotations: { 'kwok.x-k8s.io/node': 'fake' },
-          labels: { type: 'kwok', 'kubernetes.io/hostname': name },
-        },
-        spec: { taints: [{ key: 'kwok.x-k8s.io/node', value: 'fake', effect: 'NoSchedule' }] },
-        status: { allocatable: { cpu: '32', memory: '256Gi', pods: '110' } },
-      });
-    });
+    await withDeadline(
+      pool(nodeNames, concurrency, async (name) => {
+        await k.request('POST', '/api/v1/nodes', {
+          apiVersion: 'v1',
+          kind: 'Node',
+          metadata: {
+            name,
+            annotations: { 'kwok.x-k8s.io/node': 'fake' },
+            labels: { type: 'kwok', 'kubernetes.io/hostname': name },
+          },
+          spec: { taints: [{ key: 'kwok.x-k8s.io/node', value: 'fake', effect: 'NoSchedule' }] },
+          status: { allocatable: { cpu: '32', memory: '256Gi', pods: '110' } },
+        });
+      }),
+      1_800_000,
+      `creating ${nodes} Nodes`,
+    );
     const stage = join(paths.kwok, 'stage');
     const kwok = startProcess({
       name: 'kwok',
@@ -116,9 +123,9 @@ async function main(): Promise<void> {
       tiedToParent: true,
     });
     stops.push(() => kwok.stop());
-    await waitFor(
-      async () => {
-        if (!kwok.isRunning()) throw new Error(`kwok exited:\n${logTail(kwok.logPath)}`);
+    await pollUntil(
+      async (note) => {
+        if (!kwok.isRunning()) throw new Fatal(`kwok exited:\n${logTail(kwok.logPath)}`);
         const list = await k.request<{ items: { status?: { conditions?: { type: string; status: string }[] } }[] }>(
           'GET',
           '/api/v1/nodes?labelSelector=type%3Dkwok',
@@ -126,10 +133,10 @@ async function main(): Promise<void> {
         const ready = list.body.items.filter((n) =>
           n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
         ).length;
+        note(`${ready}/${nodes} Ready`);
         return ready === nodes;
       },
-      600_000,
-      `kwok reports all ${nodes} nodes Ready`,
+      { timeoutMs: 900_000, intervalMs: 2000, what: `kwok reports all ${nodes} nodes Ready` },
     );
     progress(`${nodes} kwok nodes Ready`);
 
@@ -186,13 +193,14 @@ async function main(): Promise<void> {
       ['controller', ctlOps, controller],
       ['webhook', whOps, webhook],
     ] as const) {
-      await waitFor(
-        async () => {
-          if (!proc.isRunning()) throw new Error(`${name} exited:\n${logTail(proc.logPath)}`);
-          return (await opsGet(port, '/readyz')).status === 200;
+      await pollUntil(
+        async (note) => {
+          if (!proc.isRunning()) throw new Fatal(`${name} exited:\n${logTail(proc.logPath)}`);
+          const r = await opsGet(port, '/readyz');
+          note(`/readyz ${r.status}: ${r.text.slice(0, 200)}`);
+          return r.status === 200;
         },
-        120_000,
-        `podfence ${name} is ready`,
+        { timeoutMs: 300_000, intervalMs: 500, what: `podfence ${name} is ready` },
       ).catch((err: Error) => {
         throw new Error(`${err.message}\n${logTail(proc.logPath)}`);
       });
@@ -227,7 +235,11 @@ async function main(): Promise<void> {
         },
       });
     };
-    await pool(nodeNames, concurrency, (n) => report(n, installed, true));
+    await withDeadline(
+      pool(nodeNames, concurrency, (n) => report(n, installed, true)),
+      1_800_000,
+      `the simulated agents' first reports on ${nodes} nodes`,
+    );
     const allReady = async (names: string[]) => {
       const list = await k.request<{
         items: {
@@ -246,7 +258,11 @@ async function main(): Promise<void> {
       );
     };
     let t = Date.now();
-    await waitFor(() => allReady(objs.map((o) => o.metadata.name)), 1_800_000, `all ${profiles} profiles are Ready`);
+    await pollUntil(() => allReady(objs.map((o) => o.metadata.name)), {
+      timeoutMs: 1_800_000,
+      intervalMs: 250,
+      what: `all ${profiles} profiles are Ready`,
+    });
     progress(
       `${profiles} profiles Ready on ${nodes} nodes ${((Date.now() - t) / 1000).toFixed(1)} s after the reports`,
     );
@@ -256,9 +272,17 @@ async function main(): Promise<void> {
     t = Date.now();
     await k.request('POST', `${GROUP}/sandboxprofiles`, extra);
     const withExtra = [...installed, installedEntry(extra)];
-    await pool(nodeNames, concurrency, (n) => report(n, withExtra, false));
+    await withDeadline(
+      pool(nodeNames, concurrency, (n) => report(n, withExtra, false)),
+      1_800_000,
+      `the simulated agents' report updates on ${nodes} nodes`,
+    );
     const reportedMs = Date.now() - t;
-    await waitFor(() => allReady([extra.metadata.name]), 1_800_000, `profile ${extra.metadata.name} is Ready`);
+    await pollUntil(() => allReady([extra.metadata.name]), {
+      timeoutMs: 1_800_000,
+      intervalMs: 100,
+      what: `profile ${extra.metadata.name} is Ready`,
+    });
     const applyToReady = (Date.now() - t) / 1000;
     progress(
       `apply -> Ready on ${nodes} nodes: ${applyToReady.toFixed(1)} s (of which the simulated agents' ${nodes} ` +
@@ -271,11 +295,11 @@ async function main(): Promise<void> {
       await createNamespace(ctx, ns, { 'podfence.dev/profile': objs[i]!.metadata.name });
     }
     for (const ns of nsNames) {
-      await waitFor(
-        async () => (await k.request('GET', `/api/v1/namespaces/${ns}/serviceaccounts/default`), true),
-        120_000,
-        `ServiceAccount default in ${ns}`,
-      );
+      await pollUntil(async () => (await k.request('GET', `/api/v1/namespaces/${ns}/serviceaccounts/default`), true), {
+        timeoutMs: 300_000,
+        intervalMs: 250,
+        what: `ServiceAccount default in ${ns}`,
+      });
     }
     const metricName = 'controller_runtime_webhook_latency_seconds';
     const before = parseHistogram((await opsGet(whOps, '/metrics')).text, metricName);
@@ -303,36 +327,62 @@ async function main(): Promise<void> {
     const createMs: number[] = [];
     const t0 = Date.now();
     let done = 0;
-    await pool(
-      Array.from({ length: pods }, (_, i) => i),
-      concurrency,
-      async (i) => {
-        const ns = nsNames[i % namespaces]!;
-        const { body, ms } = await k.request<{ metadata?: { annotations?: Record<string, string> } }>(
-          'POST',
-          `/api/v1/namespaces/${ns}/pods`,
+    let retries = 0;
+    const podBody = (i: number) => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: `pod-${i}`, labels: { app: 'scale' } },
+      spec: {
+        containers: [
           {
-            apiVersion: 'v1',
-            kind: 'Pod',
-            metadata: { name: `pod-${i}`, labels: { app: 'scale' } },
-            spec: {
-              containers: [
-                {
-                  name: 'app',
-                  image: 'registry.invalid/scale/app:v1',
-                  command: ['/app/server', '--port', '8080'],
-                  volumeMounts: [{ name: 'cfg', mountPath: '/etc/app', readOnly: true }],
-                },
-              ],
-              volumes: [{ name: 'cfg', configMap: { name: 'cfg', optional: true } }],
-              tolerations: [{ key: 'kwok.x-k8s.io/node', operator: 'Exists', effect: 'NoSchedule' }],
-            },
+            name: 'app',
+            image: 'registry.invalid/scale/app:v1',
+            command: ['/app/server', '--port', '8080'],
+            volumeMounts: [{ name: 'cfg', mountPath: '/etc/app', readOnly: true }],
           },
-        );
-        if (!body.metadata?.annotations?.['podfence.dev/applied']) throw new Error(`pod-${i} was not sandboxed`);
-        createMs.push(ms);
-        if (++done % 1000 === 0) progress(`${done} pods created (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+        ],
+        volumes: [{ name: 'cfg', configMap: { name: 'cfg', optional: true } }],
+        tolerations: [{ key: 'kwok.x-k8s.io/node', operator: 'Exists', effect: 'NoSchedule' }],
       },
+    });
+    type Created = { metadata?: { annotations?: Record<string, string> } };
+    await withDeadline(
+      pool(
+        Array.from({ length: pods }, (_, i) => i),
+        concurrency,
+        async (i) => {
+          // a dead controller or webhook ends the storm at once, by name
+          if (sampleError) throw sampleError;
+          const ns = nsNames[i % namespaces]!;
+          const { body, ms } = await retrying(
+            async (n) => {
+              try {
+                return await k.request<Created>('POST', `/api/v1/namespaces/${ns}/pods`, podBody(i));
+              } catch (err) {
+                // a retry after a create the apiserver stored but whose answer was lost: read what it stored
+                if (n > 1 && /HTTP 409/.test(String(err))) {
+                  return k.request<Created>('GET', `/api/v1/namespaces/${ns}/pods/pod-${i}`);
+                }
+                throw err;
+              }
+            },
+            {
+              attempts: 3,
+              backoffMs: 1000,
+              retryable: transientCreateFailure,
+              onRetry: (err) => {
+                retries++;
+                progress(`pod-${i}: retrying after ${String(err).slice(0, 200)}`);
+              },
+            },
+          );
+          if (!body.metadata?.annotations?.['podfence.dev/applied']) throw new Error(`pod-${i} was not sandboxed`);
+          createMs.push(ms);
+          if (++done % 1000 === 0) progress(`${done} pods created (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+        },
+      ),
+      stormMinutes * 60_000,
+      () => `the pod storm (${done} of ${pods} created; --storm-minutes ${stormMinutes})`,
     );
     if (sampleError) throw sampleError;
     const stormSeconds = (Date.now() - t0) / 1000;
@@ -341,24 +391,44 @@ async function main(): Promise<void> {
     const admissionP50 = histogramQuantile(bucketDelta(after, before), 0.5) * 1000;
 
     // pods running on the fake nodes (scheduled by kube-scheduler onto labelled nodes, started by kwok)
+    // (polled every 5 s: each poll lists up to 10,000 pods, which is load on the apiserver the run measures beside)
     let running = 0;
-    await waitFor(
-      async () => {
+    await pollUntil(
+      async (note) => {
+        if (sampleError) throw new Fatal(String(sampleError));
         const list = await k.request<{ items: unknown[] }>(
           'GET',
           '/api/v1/pods?labelSelector=app%3Dscale&fieldSelector=status.phase%3DRunning',
         );
         running = list.body.items.length;
+        note(`${running}/${pods} Running`);
         return running === pods;
       },
-      900_000,
-      `all ${pods} pods Running`,
-    ).catch((err: Error) => progress(`not all pods Running: ${err.message}`));
+      { timeoutMs: 1_800_000, intervalMs: 5000, what: `all ${pods} pods Running` },
+    ).catch((err: Error) => {
+      if (err instanceof Fatal) throw err;
+      progress(`not all pods Running: ${err.message}`);
+    });
     progress(`${running}/${pods} pods Running`);
     sample();
 
     // --- idle -------------------------------------------------------------------------------------------------------
-    await new Promise((r) => setTimeout(r, 10_000)); // let the last pod updates settle
+    // settled: the controller's reconcile counter unchanged for 10 s (the last pod updates handled)
+    const reconciles = async () =>
+      (await opsGet(ctlOps, '/metrics')).text
+        .split('\n')
+        .filter((l) => l.startsWith('controller_runtime_reconcile_total{'))
+        .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
+    const settleMs = await untilQuiet(reconciles, {
+      quietMs: 10_000,
+      timeoutMs: 600_000,
+      intervalMs: 1000,
+      what: 'the controller stops reconciling after the storm',
+    }).catch((err: Error) => {
+      progress(`${err.message}; measuring idle anyway`);
+      return NaN;
+    });
+    progress(`controller settled ${(settleMs / 1000).toFixed(0)} s after the pods were Running`);
     const c0 = cpuTicks(controller.pid);
     const w0 = cpuTicks(webhook.pid);
     await new Promise((r) => setTimeout(r, idleSeconds * 1000));
@@ -371,12 +441,17 @@ async function main(): Promise<void> {
       webhook: rssBytesFromStatus(status(webhook.pid)),
     };
     const peak = { controller: hwm(controller.pid), webhook: hwm(webhook.pid) };
+    const gauge = (text: string, name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN);
+    const ctlMetrics = (await opsGet(ctlOps, '/metrics')).text;
+    const heapUsed = gauge(ctlMetrics, 'nodejs_heap_size_used_bytes');
 
     const s = summarize(createMs);
     const out = [
       `machine: ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), load average ${loadavg()[0]!.toFixed(1)} at the end`,
       `${nodes} kwok nodes, ${profiles + 1} SandboxProfiles, ${pods} pods in ${namespaces} opted-in namespaces ` +
-        `(${concurrency} concurrent creates); node agents SIMULATED by the benchmark (SandboxNodeReports written by it)`,
+        `(${concurrency} concurrent creates)`,
+      "node reports: SIMULATED. No node agent runs on a kwok node; this benchmark writes each node's " +
+        'SandboxNodeReport as the agent would after writing its files, so apply->Ready includes those simulated writes.',
       '',
       '| measure | value |',
       '|---|---:|',
@@ -385,10 +460,12 @@ async function main(): Promise<void> {
       `| pod storm: ${pods} creates (s) / creates per s | ${stormSeconds.toFixed(0)} / ${(pods / stormSeconds).toFixed(0)} |`,
       `| admission (webhook histogram) p50 / p99 (ms) | ${admissionP50.toFixed(1)} / ${admissionP99.toFixed(1)} |`,
       `| pod create, client-observed p50 / p99 (ms) | ${s.p50.toFixed(1)} / ${percentile(createMs, 99).toFixed(1)} |`,
+      `| pod creates retried (transient failure) | ${retries} |`,
       `| pods Running on the fake nodes | ${running} / ${pods} |`,
       `| controller RSS: max sampled / peak (VmHWM) / now (MiB) | ${(rss.controller / MiB).toFixed(0)} / ${(peak.controller / MiB).toFixed(0)} / ${(now.controller / MiB).toFixed(0)} |`,
       `| webhook RSS: max sampled / peak (VmHWM) / now (MiB) | ${(rss.webhook / MiB).toFixed(0)} / ${(peak.webhook / MiB).toFixed(0)} / ${(now.webhook / MiB).toFixed(0)} |`,
-      `| controller CPU while idle (${idleSeconds} s) | ${(idleCtl * 100).toFixed(1)}% of a core |`,
+      `| controller V8 heap used at the end (MiB) | ${(heapUsed / MiB).toFixed(0)} |`,
+      `| controller CPU while idle (${idleSeconds} s, after settling) | ${(idleCtl * 100).toFixed(1)}% of a core |`,
       `| webhook CPU while idle (${idleSeconds} s) | ${(idleWh * 100).toFixed(1)}% of a core |`,
       '',
       scaleLastLine({
