@@ -7,8 +7,8 @@ import { compileProfileObject, type CompiledProfile } from '../profile/index.js'
 //
 // - `<profile>.seccomp`: `podfence/<name>-<hash>.json`
 // - `<profile>.version`: the `podfence.dev/applied` annotation's version (`<profile>@<version>`)
-// - `<profile>.wrapper`: the wrapper options as units (`--mode enforce`, `--ro /etc`, `--deny-tcp`), one per line;
-//   empty in audit mode (no wrapper)
+// - `<profile>.wrapper`: the wrapper options as units (`--mode enforce`, `--ro /etc`, `--deny-tcp`,
+//   `--seccomp-log 1:x86_64=...`), one per line; empty in audit mode (no wrapper)
 // - `<profile>.trustVolumes`: `true` when each mounted volume is granted (`--volume-ro`/`--volume-rw <mountPath>`)
 // - `<profile>.keep`: capabilities kept, comma-separated (everything else dropped)
 // - `<profile>.runAsUser`, `<profile>.runAsGroup`, `<profile>.fsGroup` (empty: unset)

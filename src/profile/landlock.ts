@@ -1,6 +1,8 @@
 import { INIT_DIR } from '../common/constants.js';
 import { resolveProfile, type ResolvedProfile } from './resolve.js';
 import type { SandboxProfile } from './schema.js';
+import { seccompFor } from './seccomp.js';
+import { seccompLogValue } from './seccomp-log.js';
 
 export interface LandlockExtra {
   /** Volume mount directories the webhook grants read-only (trustVolumes): `--volume-ro`. */
@@ -11,6 +13,13 @@ export interface LandlockExtra {
 
 const uniqSorted = (...lists: (readonly string[] | undefined)[]): string[] =>
   [...new Set(lists.flatMap((l) => l ?? []))].filter((p) => p.startsWith('/')).sort();
+
+const logValues = new WeakMap<ResolvedProfile, string | undefined>();
+/** `--seccomp-log`'s value for a resolved profile (src/profile/seccomp-log.ts), computed once per profile. */
+function seccompLogOf(r: ResolvedProfile): string | undefined {
+  if (!logValues.has(r)) logValues.set(r, seccompLogValue(seccompFor(r), r.seccomp.architectures));
+  return logValues.get(r);
+}
 
 /** podfence-init options (before `--`) for a resolved profile. */
 export function landlockArgsFor(r: ResolvedProfile, extra: LandlockExtra = {}): string[] {
@@ -36,6 +45,9 @@ export function landlockArgsFor(r: ResolvedProfile, extra: LandlockExtra = {}): 
     args.push('--deny-tcp');
   }
   for (const s of ll.scope) args.push('--scope', s);
+  // The profile's errno refusals, logged by the kernel (the wrapper's second seccomp filter).
+  const log = seccompLogOf(r);
+  if (log !== undefined) args.push('--seccomp-log', log);
   return args;
 }
 

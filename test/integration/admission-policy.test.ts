@@ -370,6 +370,21 @@ const tampers: Tamper[] = [
     /do not run behind the Landlock wrapper/,
   ],
   [
+    'wrapper without its --seccomp-log (the profile refusals would go unlogged)',
+    (p) =>
+      setOptions(app(p), (o) => {
+        const i = o.indexOf('--seccomp-log');
+        if (i < 0) throw new Error('the profile compiles to no --seccomp-log');
+        return [...o.slice(0, i), ...o.slice(i + 2)];
+      }),
+    /do not run behind the Landlock wrapper/,
+  ],
+  [
+    'wrapper with another --seccomp-log value',
+    (p) => setOptions(app(p), (o) => o.map((t, i) => (o[i - 1] === '--seccomp-log' ? t.replace(/^1:/, '13:') : t))),
+    /do not run behind the Landlock wrapper/,
+  ],
+  [
     'wrapper option values shifted',
     (p) => setOptions(app(p), (o) => ['--ro', ...o]),
     /do not run behind the Landlock wrapper/,

@@ -1,6 +1,6 @@
 import { AUDIT, type AuditRecord } from './audit-record.js';
 import type { AuditEvent } from './audit-events.js';
-import { AARCH64_NUMBERS, X86_64_NUMBERS } from './syscall-numbers.js';
+import { AARCH64_NUMBERS, X86_64_NUMBERS } from '../../profile/syscall-numbers.js';
 
 export type Layer = 'landlock' | 'seccomp';
 /** What the kernel did: refused it, only logged it (audit mode / a `log` action), or killed the caller. */

@@ -42,7 +42,7 @@ describe('podfence compile', () => {
   test('--landlock prints the podfence-init options', () => {
     const out = compileText(web, 'web.yaml', { landlock: true });
     expect(out.stdout).toMatch(
-      /^--mode enforce --missing skip .*--ro \/app .*--bind-tcp 8080 --connect-tcp 443 .*--deny-tcp --scope signal\n$/,
+      /^--mode enforce --missing skip .*--ro \/app .*--bind-tcp 8080 --connect-tcp 443 .*--deny-tcp --scope signal --seccomp-log 1:aarch64=\S+:x86_64=\S+\n$/,
     );
   });
 

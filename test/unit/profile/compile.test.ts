@@ -395,6 +395,8 @@ describe('compileLandlockArgs', () => {
       'skip',
       '--exec',
       '/podfence',
+      '--seccomp-log',
+      expect.stringMatching(/^1:aarch64=[0-9,-]+:x86_64=[0-9,-]+$/),
     ]);
   });
 
@@ -418,6 +420,8 @@ describe('compileLandlockArgs', () => {
       '--volume-rw',
       '/data',
       '--deny-tcp',
+      '--seccomp-log',
+      expect.any(String),
     ]);
     expect(compileLandlockArgs(profile({ mode: 'audit', landlock: { readOnly: ['/x'] } }))).toEqual([]);
   });

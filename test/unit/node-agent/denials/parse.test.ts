@@ -2,7 +2,7 @@ import { AuditEventAssembler } from '../../../../src/node-agent/denials/audit-ev
 import { parseAuditLine, parseFields } from '../../../../src/node-agent/denials/audit-record.js';
 import { parseCgroup } from '../../../../src/node-agent/denials/cgroup.js';
 import { denialsOf, LandlockDomains, syscallName } from '../../../../src/node-agent/denials/denial.js';
-import { AARCH64_NUMBERS, X86_64_NUMBERS } from '../../../../src/node-agent/denials/syscall-numbers.js';
+import { AARCH64_NUMBERS, X86_64_NUMBERS } from '../../../../src/profile/syscall-numbers.js';
 import { AARCH64_SYSCALLS, X86_64_SYSCALLS } from '../../../../src/profile/syscall-tables.js';
 
 // Lines as audit-tap printed them on this machine's kernel (6.18, Landlock ABI 7).

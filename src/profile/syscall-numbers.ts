@@ -2,7 +2,8 @@
 // its `arch=` the AUDIT_ARCH of the caller). Data only, generated from the Linux UAPI headers (x86_64
 // asm/unistd_64.h, aarch64 asm-generic/unistd.h) plus numbers 451-469 (one numbering, one table, for every arch since 424)
 // and x86_64 335 uretprobe, aarch64 79 newfstatat / 84 sync_file_range (the 64-bit names of generic entries),
-// keeping only the names src/profile/syscall-tables.ts knows (test/unit/node-agent/denials checks they agree).
+// keeping only the names src/profile/syscall-tables.ts knows (test/unit/profile/seccomp-log.test.ts checks they agree:
+// the wrapper's logging filter refuses by number, so a name without its number would be refused).
 
 /** 424 and up: one numbering for every architecture (asm-generic and x86_64 alike). */
 const FROM_424: Readonly<Record<number, string>> = {
