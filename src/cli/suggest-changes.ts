@@ -146,6 +146,8 @@ export function suggestChanges(profile: SandboxProfile, denials: RecordedDenial[
       if (spec.seccomp.deny?.includes(sc)) {
         spec.seccomp.deny = spec.seccomp.deny.filter((s) => s !== sc);
         if (!spec.seccomp.deny.length) delete spec.seccomp.deny;
+        // `seccomp: {}` would reach the apiserver as null through some clients (the e2e's server-side apply did).
+        if (!Object.keys(spec.seccomp).length) delete spec.seccomp;
         changes.push({ field: 'seccomp.deny', value: `-${sc}`, because, ...(dangerous ? { dangerous } : {}) });
       } else {
         spec.seccomp.allow = add(spec.seccomp.allow, sc);

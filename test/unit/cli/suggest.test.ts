@@ -50,6 +50,13 @@ describe('suggestChanges', () => {
     expect(validateProfile({ ...profile, spec: s.spec })).toMatchObject({ ok: true });
   });
 
+  test('taking the last syscall out of deny leaves no empty seccomp object (it would apply as null)', () => {
+    const only = { ...profile, spec: { preset: 'network-server' as const, seccomp: { deny: ['uname'] } } };
+    const s = suggestChanges(only, [d('seccomp', 'syscall', 'uname')]);
+    expect(s.spec).toEqual({ preset: 'network-server' });
+    expect(validateProfile({ ...only, spec: s.spec })).toMatchObject({ ok: true });
+  });
+
   test('dangerous widenings are flagged: a write to /, a namespace syscall', () => {
     const s = suggestChanges(profile, [d('landlock', 'create', '/'), d('seccomp', 'syscall', 'clone3')]);
     expect(s.changes.map((c) => [c.field, c.value, !!c.dangerous])).toEqual([
