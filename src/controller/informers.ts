@@ -19,7 +19,13 @@ function informer<T extends { metadata?: { name?: string } }>(
   rest: KubeRest,
   name: string,
   path: string,
-  opts: { log?: Logger; overrides?: InformerOverrides; transform?: Slim<T>; labelSelector?: string },
+  opts: {
+    log?: Logger;
+    overrides?: InformerOverrides;
+    transform?: Slim<T>;
+    labelSelector?: string;
+    metadataOnly?: boolean;
+  },
 ): ResilientInformer<T> {
   const transform = opts.transform ?? ((o: T) => o);
   return new ResilientInformer<T>({
@@ -29,8 +35,9 @@ function informer<T extends { metadata?: { name?: string } }>(
     name,
     path,
     ...(opts.labelSelector ? { labelSelector: opts.labelSelector } : {}),
-    list: (s) => rest.list<T>(path, s, transform),
+    list: (s) => rest.list<T>(path, s, transform, { metadataOnly: opts.metadataOnly }),
     transform,
+    metadataOnly: opts.metadataOnly,
   });
 }
 
@@ -49,7 +56,14 @@ export function controllerInformers(
       overrides,
       transform: checkReport,
     }),
-    nodes: informer<V1Node>(kc, rest, 'nodes', '/api/v1/nodes', { log, overrides, transform: slimNode }),
+    // Metadata only: a kwok Node is ~13 KB of JSON (status, images, managedFields), its metadata a fraction, and
+    // every heartbeat is a watch event.
+    nodes: informer<V1Node>(kc, rest, 'nodes', '/api/v1/nodes', {
+      log,
+      overrides,
+      transform: slimNode,
+      metadataOnly: true,
+    }),
     // Annotations cannot be selected on: every pod is watched, and kept as slimPod keeps it.
     pods: informer<V1Pod>(kc, rest, 'pods', '/api/v1/pods', { log, overrides, transform: slimPod }),
     // Only namespaces opted in to podfence (label selector), as name and labels.

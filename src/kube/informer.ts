@@ -33,6 +33,8 @@ export interface InformerOptions<T extends KubernetesObject> {
   /** Full relist at least this often, whatever the watch says (safety net against silent loss). */
   relistEveryMs?: number;
   backoff?: BackoffOptions;
+  /** Watch metadata only (PartialObjectMetadata): for caches that read nothing but metadata. */
+  metadataOnly?: boolean;
   /** Shrink each object before it is cached (e.g. keep only the pod fields a controller reads). */
   transform?: (obj: T) => T;
   log?: Logger;
@@ -52,7 +54,9 @@ export class ResilientInformer<T extends KubernetesObject> {
   private readonly cache = new Map<string, T>();
   private readonly handlers: Record<InformerEvent, Handler<T>[]> = { add: [], update: [], delete: [] };
   private readonly syncWaiters: (() => void)[] = [];
-  private readonly opts: Required<Omit<InformerOptions<T>, 'fieldSelector' | 'labelSelector' | 'log'>> &
+  private readonly opts: Required<
+    Omit<InformerOptions<T>, 'fieldSelector' | 'labelSelector' | 'log' | 'metadataOnly'>
+  > &
     InformerOptions<T>;
   private running = false;
   private synced = false;
@@ -240,7 +244,7 @@ export class ResilientInformer<T extends KubernetesObject> {
         if (err && (err as { name?: string }).name !== 'AbortError') finish({ kind: 'error', error: err });
         else finish({ kind: 'ended' });
       };
-      this.rest.watch(this.opts.path, query, onEvent, onDone).then(
+      this.rest.watch(this.opts.path, query, onEvent, onDone, { metadataOnly: this.opts.metadataOnly }).then(
         (abort) => {
           request = { abort };
           if (settled) abort();

@@ -29,6 +29,9 @@ export interface ListPage<T> {
 export type WatchEventHandler = (type: string, object: unknown) => void;
 
 export const MERGE_PATCH = 'application/merge-patch+json';
+/** Ask for objects as metadata only (PartialObjectMetadata): for caches that read nothing else. */
+export const METADATA_ONLY = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1';
+export const METADATA_LIST = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1';
 export const JSON_PATCH = 'application/json-patch+json';
 
 export function pathWithQuery(path: string, query: Query = {}): string {
@@ -49,7 +52,7 @@ export class KubeRest {
   async request<T>(
     method: string,
     path: string,
-    opts: { query?: Query; body?: unknown; contentType?: string; timeoutMs?: number } = {},
+    opts: { query?: Query; body?: unknown; contentType?: string; timeoutMs?: number; accept?: string } = {},
   ): Promise<T> {
     const res = await this.open(method, pathWithQuery(path, opts.query), { timeoutMs: 60_000, ...opts });
     const text = await readAll(res);
@@ -65,20 +68,24 @@ export class KubeRest {
 
   /**
    * A whole collection, `pageSize` objects per request, each page handed to `transform` before the next is read:
-   * 10,000 pods never sit in memory whole, only their transformed copies.
+   * 10,000 pods never sit in memory whole, only their transformed copies. Small pages keep the transient small: 500
+   * kwok Nodes with 100 labels are 6.5 MB of JSON, some 40 MB while parsed.
    */
   async list<T, U = T>(
     path: string,
     query: Query = {},
     transform: (obj: T) => U = (o) => o as unknown as U,
-    pageSize = 500,
+    opts: { pageSize?: number; metadataOnly?: boolean } = {},
   ): Promise<{ metadata: { resourceVersion?: string }; items: U[] }> {
+    const pageSize = opts.pageSize ?? 100;
+    const accept = opts.metadataOnly ? METADATA_LIST : undefined;
     const items: U[] = [];
     let cont: string | undefined;
     let resourceVersion: string | undefined;
     do {
       const page = await this.request<ListPage<T>>('GET', path, {
         query: { ...query, limit: pageSize, continue: cont },
+        accept,
       });
       for (const o of page.items ?? []) items.push(transform(o));
       cont = page.metadata?.continue || undefined;
@@ -91,8 +98,16 @@ export class KubeRest {
    * A watch stream: `onEvent(type, object)` per line, `onDone(err?)` once when it ends for any reason. Resolves once
    * connected (status 200) to a function that aborts it; rejects on a non-200 answer.
    */
-  async watch(path: string, query: Query, onEvent: WatchEventHandler, onDone: (err?: unknown) => void) {
-    const res = await this.open('GET', pathWithQuery(path, { ...query, watch: true }), {});
+  async watch(
+    path: string,
+    query: Query,
+    onEvent: WatchEventHandler,
+    onDone: (err?: unknown) => void,
+    opts: { metadataOnly?: boolean } = {},
+  ) {
+    const res = await this.open('GET', pathWithQuery(path, { ...query, watch: true }), {
+      accept: opts.metadataOnly ? METADATA_ONLY : undefined,
+    });
     if (res.statusCode !== 200) {
       const text = await readAll(res).catch(() => '');
       let body: unknown = text;
@@ -138,11 +153,14 @@ export class KubeRest {
   private async open(
     method: string,
     pathAndQuery: string,
-    opts: { body?: unknown; contentType?: string; timeoutMs?: number },
+    opts: { body?: unknown; contentType?: string; timeoutMs?: number; accept?: string },
   ): Promise<http.IncomingMessage> {
     const { server, agent } = this.access;
     const url = new URL(server + pathAndQuery);
-    const headers: Record<string, string> = { Accept: 'application/json', ...(await this.access.headers()) };
+    const headers: Record<string, string> = {
+      Accept: opts.accept ?? 'application/json',
+      ...(await this.access.headers()),
+    };
     let payload: Buffer | undefined;
     if (opts.body !== undefined) {
       payload = Buffer.from(JSON.stringify(opts.body));

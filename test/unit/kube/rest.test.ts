@@ -14,14 +14,20 @@ let server: http.Server;
 let base: string;
 let handler: (req: http.IncomingMessage, res: http.ServerResponse) => void;
 let connections = 0;
-const seen: { url: string; auth?: string; type?: string; body: string }[] = [];
+const seen: { url: string; auth?: string; type?: string; accept?: string; body: string }[] = [];
 
 beforeAll(async () => {
   server = http.createServer((req, res) => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => {
-      seen.push({ url: req.url!, auth: req.headers.authorization, type: req.headers['content-type'], body });
+      seen.push({
+        url: req.url!,
+        auth: req.headers.authorization,
+        type: req.headers['content-type'],
+        accept: req.headers.accept,
+        body,
+      });
       handler(req, res);
     });
   });
@@ -66,7 +72,7 @@ describe('KubeRest', () => {
       '/api/v1/pods',
       { labelSelector: 'a=b' },
       (o) => ({ n: o.n }),
-      2,
+      { pageSize: 2 },
     );
     expect(out).toEqual({ metadata: { resourceVersion: '7' }, items: [{ n: 1 }, { n: 2 }, { n: 3 }] });
     expect(seen.map((s) => s.url)).toEqual([
@@ -74,6 +80,25 @@ describe('KubeRest', () => {
       '/api/v1/pods?labelSelector=a%3Db&limit=2&continue=c1',
     ]);
     expect(seen[0]!.auth).toBe('Bearer t0k');
+  });
+
+  it('asks for metadata only (PartialObjectMetadata) when told, for lists and watches', async () => {
+    handler = (req, res) => {
+      if (req.url!.includes('watch=true')) res.writeHead(200).end();
+      else json(res, 200, { metadata: { resourceVersion: '1' }, items: [] });
+    };
+    const rest = new KubeRest(access());
+    await rest.list('/api/v1/nodes', {}, undefined, { metadataOnly: true });
+    await rest.list('/api/v1/pods');
+    await new Promise<unknown>((resolve) => {
+      void rest.watch('/api/v1/nodes', {}, () => undefined, resolve, { metadataOnly: true });
+    });
+    expect(seen.map((s) => s.accept)).toEqual([
+      'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1',
+      'application/json',
+      'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1',
+    ]);
+    expect(seen[1]!.url).toBe('/api/v1/pods?limit=100');
   });
 
   it('reuses one keep-alive connection for consecutive requests', async () => {
