@@ -58,6 +58,8 @@ export class NodeAgent {
   private landlockABI: number | undefined;
   private kernel = release();
   private lastReport: NodeReportStatus | undefined;
+  /** The profile and pod caches have listed once: only then does a sync know what the node needs. */
+  private synced = false;
   private reportExists = false;
   private lastSyncError: string | undefined = 'not synced yet';
   private workers: Promise<void> | undefined;
@@ -140,6 +142,7 @@ export class NodeAgent {
       },
     });
     await Promise.all([this.profiles.waitForSync(), this.pods.waitForSync()]);
+    this.synced = true;
     this.queue.add(SYNC);
     this.resyncTimer = setInterval(() => this.queue.add(SYNC), this.opts.resyncMs ?? 60_000);
     this.resyncTimer.unref?.();
@@ -154,9 +157,14 @@ export class NodeAgent {
     await Promise.all([this.profiles.stop(), this.pods.stop()]);
   }
 
-  /** Sync and report again soon (e.g. the CSI driver's readiness changed). */
+  /**
+   * Sync and report again soon (e.g. the CSI driver's readiness changed). Before the caches have listed, a sync
+   * would see no profiles and report the node's files as not installed (the controller would then take the
+   * node's labels off and the kubelet reject pods placed there meanwhile): the first sync after the listing
+   * comes anyway.
+   */
   refresh(): void {
-    this.queue.add(SYNC);
+    if (this.synced) this.queue.add(SYNC);
   }
 
   /** One full comparison of disk with the desired state, then the report. */
