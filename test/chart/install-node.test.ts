@@ -287,9 +287,15 @@ d('chart installed on a real node', () => {
       ]).items;
       expect(agent.map((p) => [p.spec.hostPID, p.spec.hostNetwork])).toEqual([[true, true]]);
 
-      // The pod stays up after its refusals so the agent can tie each record to it (docs/denials.md). /srv/ro is
-      // mode 0777 in the probe image: only Landlock refuses creating a file there.
-      const script = (name: string) => `/bin/probe write:/srv/ro/${name}; echo DONE; exec /bin/busybox sleep 3600`;
+      // The agent ties a record to its pod through /proc/<pid>/cgroup, read when the record arrives; a process
+      // reaped at once (the probe's forked checks) can be gone by then: Landlock falls back to the domain's
+      // creator, seccomp has nothing to fall back to (docs/denials.md). So the denied syscall comes from a process
+      // that stays findable: `busybox unshare` (refused by the profile's filter, logged through the wrapper's
+      // --seccomp-log filter) started in the background of a shell that then execs sleep, which never reaps it.
+      // /srv/ro is mode 0777 in the probe image: only Landlock refuses creating a file there.
+      const script = (name: string) =>
+        `/bin/probe write:/srv/ro/${name} unshare; echo DONE; /bin/busybox unshare -U /bin/true & ` +
+        'exec /bin/busybox sleep 3600';
       const shellPod = (namespace: string, name: string) => ({
         apiVersion: 'v1',
         kind: 'Pod',
@@ -312,19 +318,24 @@ d('chart installed on a real node', () => {
       const logOf = (ns: string) => kubectl(['logs', 'offender', '-n', ns, '-c', 'probe']).stdout;
       await waitFor('both offenders done', () => logOf('shop').includes('DONE') && logOf('plain').includes('DONE'));
       expect(logOf('shop')).toMatch(/CHECK name=write:\/srv\/ro\/offender result=denied errno=EACCES/);
+      expect(logOf('shop')).toMatch(/CHECK name=unshare result=denied errno=EPERM/);
       expect(logOf('plain')).toMatch(/CHECK name=write:\/srv\/ro\/offender result=ok/);
+      expect(logOf('plain')).toMatch(/CHECK name=unshare result=ok/);
 
       const denied = (ns: string) =>
         getJson<{ items: Any[] }>(['get', 'events', '-n', ns, '--field-selector', 'reason=PodfenceDenied']).items;
-      const events = await waitFor('a PodfenceDenied Event in shop', () => {
-        const evs = denied('shop').filter((e) => e.message?.startsWith('landlock: create in /srv/ro denied'));
-        return evs.length ? evs : undefined;
+      const wanted = ['landlock: create in /srv/ro denied', 'seccomp: syscall unshare denied'];
+      const events = await waitFor('a PodfenceDenied Event per layer in shop', () => {
+        const evs = wanted.map((w) => denied('shop').find((e) => e.message?.startsWith(w)));
+        return evs.every(Boolean) ? (evs as Any[]) : undefined;
       });
-      expect(events[0]).toMatchObject({ type: 'Warning', involvedObject: { kind: 'Pod', name: 'offender' } });
-      expect(events[0]!.metadata.annotations).toMatchObject({
-        'podfence.dev/denial-layer': 'landlock',
-        'podfence.dev/denial-profile': 'network-server',
-      });
+      for (const [i, layer] of ['landlock', 'seccomp'].entries()) {
+        expect(events[i]).toMatchObject({ type: 'Warning', involvedObject: { kind: 'Pod', name: 'offender' } });
+        expect(events[i]!.metadata.annotations).toMatchObject({
+          'podfence.dev/denial-layer': layer,
+          'podfence.dev/denial-profile': 'network-server',
+        });
+      }
       // The unsandboxed control's write went through, so it has nothing to report.
       expect(denied('plain')).toEqual([]);
     } finally {
