@@ -47,6 +47,8 @@ export const INIT_DIR = '/podfence';
 export const INIT_BINARY = `${INIT_DIR}/podfence-init`;
 export const INIT_CONTAINER_NAME = 'podfence-init';
 export const INIT_VOLUME_NAME = 'podfence-init';
+/** Where the ServiceAccount admission plugin mounts the API token (it skips a container with a mount there). */
+export const SERVICE_ACCOUNT_TOKEN_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
 export const DEFAULT_UID = 65534;
 export const DEFAULT_GID = 65534;

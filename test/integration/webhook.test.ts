@@ -132,6 +132,40 @@ test('the validating policy type-checks', async () => {
   expect(await policyTypeCheckWarnings(admission, setup!.vapName)).toEqual([]);
 });
 
+test('one webhook call per pod create: the installer has no API token, so the ServiceAccount plugin leaves it alone', async () => {
+  // The apiserver runs its built-in mutating plugins again after a webhook changed the pod; had the ServiceAccount
+  // plugin mounted the token into podfence's new installer then, the apiserver would call podfence a second time
+  // (reinvocationPolicy IfNeeded). Counted by the apiserver itself (its webhook histogram).
+  const hook = (await admission.readMutatingWebhookConfiguration({ name: setup!.mwcName })).webhooks![0]!.name;
+  const calls = async () => {
+    const { stdout } = await run(
+      binary('kubectl'),
+      ['--kubeconfig', sharedKubeconfigPath(), 'get', '--raw', '/metrics'],
+      {
+        maxBuffer: 64 << 20,
+      },
+    );
+    let n = 0;
+    for (const m of stdout.matchAll(
+      /^apiserver_admission_webhook_admission_duration_seconds_count\{([^}]*)\} (\d+)/gm,
+    )) {
+      if (m[1]!.includes(`name="${hook}"`) && m[1]!.includes('operation="CREATE"')) n += Number(m[2]);
+    }
+    return n;
+  };
+  const before = await calls();
+  const pod = await createPod(shop, podBody(uniqueName('once')));
+  expect((await calls()) - before).toBe(1);
+  // The pod still runs with its token where it asked for one (automount is the default): only the installer has none.
+  const installer = pod.spec!.initContainers!.find((c) => c.name === 'podfence-init')!;
+  const app = pod.spec!.containers[0]!;
+  const tokenDir = '/var/run/secrets/kubernetes.io/serviceaccount';
+  expect(installer.volumeMounts!.filter((m) => m.mountPath === tokenDir)).toEqual([
+    { name: 'podfence-init', mountPath: tokenDir, readOnly: true },
+  ]);
+  expect(app.volumeMounts!.find((m) => m.mountPath === tokenDir)?.name).toMatch(/^kube-api-access-/);
+});
+
 test('kubectl: a pod in an opted-in namespace comes back sandboxed, with warnings printed', async () => {
   const file = join(tmpdir(), `${id}-pod.yaml`);
   const name = uniqueName('kubectl');

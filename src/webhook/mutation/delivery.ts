@@ -1,5 +1,11 @@
 import type { V1Container, V1PodSpec, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
-import { CSI_DRIVER_NAME, INIT_CONTAINER_NAME, INIT_DIR, INIT_VOLUME_NAME } from '../../common/constants.js';
+import {
+  CSI_DRIVER_NAME,
+  INIT_CONTAINER_NAME,
+  INIT_DIR,
+  INIT_VOLUME_NAME,
+  SERVICE_ACCOUNT_TOKEN_DIR,
+} from '../../common/constants.js';
 import { INIT_INSTALL_COMMAND, INIT_VOLUME_SIZE } from '../names.js';
 import type { ProfileInfo, WebhookPolicy } from '../types.js';
 import { canonical } from './mount-paths.js';
@@ -77,14 +83,22 @@ export function deliveryMountsOf(c: Pick<V1Container, 'volumeMounts'>, field: st
   );
 }
 
-/** The init container that installs the wrapper, running as the pod's profile allows. */
+/**
+ * The init container that installs the wrapper, running as the pod's profile allows. Its own volume also sits,
+ * read-only, where the API token would go: the installer needs no token, and without a mount there the
+ * apiserver's ServiceAccount plugin, run again after this webhook added the container, would mount one and so
+ * call the webhook a second time for every pod (reinvocationPolicy IfNeeded; docs/webhook.md).
+ */
 export function deliveryInit(podProfile: ProfileInfo, policy: WebhookPolicy): V1Container {
   return {
     name: INIT_CONTAINER_NAME,
     image: policy.initImage,
     command: [...INIT_INSTALL_COMMAND],
     ...(policy.initImagePullPolicy ? { imagePullPolicy: policy.initImagePullPolicy } : {}),
-    volumeMounts: [{ name: INIT_VOLUME_NAME, mountPath: INIT_DIR }],
+    volumeMounts: [
+      { name: INIT_VOLUME_NAME, mountPath: INIT_DIR },
+      { name: INIT_VOLUME_NAME, mountPath: SERVICE_ACCOUNT_TOKEN_DIR, readOnly: true },
+    ],
     resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '100m', memory: '32Mi' } },
     securityContext: {
       ...podProfile.containerSecurityContext,

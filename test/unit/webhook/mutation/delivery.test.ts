@@ -18,7 +18,11 @@ describe('delivery', () => {
       name: 'podfence-init',
       image: policy.initImage,
       command: ['/podfence-init', 'install', '/podfence'],
-      volumeMounts: [{ name: 'podfence-init', mountPath: '/podfence' }],
+      volumeMounts: [
+        { name: 'podfence-init', mountPath: '/podfence' },
+        // Where the API token would go: the ServiceAccount plugin then leaves the installer alone (no second call).
+        { name: 'podfence-init', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true },
+      ],
       securityContext: {
         allowPrivilegeEscalation: false,
         privileged: false,
