@@ -6,9 +6,7 @@
 
 #include "landlock.h"
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
+int pf_fail(char *err, size_t errlen, const char *fmt, ...)
 {
 	if (errlen > 0) {
 		va_list ap;
@@ -74,16 +72,16 @@ static int add_path(struct pf_opts *o, enum pf_path_kind kind, enum pf_path_sour
 {
 	size_t len = strlen(path);
 	if (len == 0)
-		return fail(err, errlen, "%s: empty path", opt);
+		return pf_fail(err, errlen, "%s: empty path", opt);
 	if (len > PF_MAX_PATH_LEN)
-		return fail(err, errlen, "%s: path longer than %d bytes", opt, PF_MAX_PATH_LEN);
+		return pf_fail(err, errlen, "%s: path longer than %d bytes", opt, PF_MAX_PATH_LEN);
 	/* Relative paths would depend on the working directory, which the pod spec sets. */
 	if (path[0] != '/')
-		return fail(err, errlen, "%s %.64s: not an absolute path", opt, path);
+		return pf_fail(err, errlen, "%s %.64s: not an absolute path", opt, path);
 	if (has_dotdot(path))
-		return fail(err, errlen, "%s %.64s: '..' is not allowed in a path", opt, path);
+		return pf_fail(err, errlen, "%s %.64s: '..' is not allowed in a path", opt, path);
 	if (o->n_paths >= PF_MAX_PATHS)
-		return fail(err, errlen, "%s %s: more than %d paths", opt, path, PF_MAX_PATHS);
+		return pf_fail(err, errlen, "%s %s: more than %d paths", opt, path, PF_MAX_PATHS);
 	o->paths[o->n_paths].kind = kind;
 	o->paths[o->n_paths].source = source;
 	o->paths[o->n_paths].path = path;
@@ -96,9 +94,9 @@ static int add_port(struct pf_opts *o, enum pf_port_kind kind, const char *opt, 
 {
 	uint16_t port;
 	if (parse_port(value, &port) != 0)
-		return fail(err, errlen, "%s: '%.64s' is not a port number (0-65535)", opt, value);
+		return pf_fail(err, errlen, "%s: '%.64s' is not a port number (0-65535)", opt, value);
 	if (o->n_ports >= PF_MAX_PORTS)
-		return fail(err, errlen, "%s %s: more than %d ports", opt, value, PF_MAX_PORTS);
+		return pf_fail(err, errlen, "%s %s: more than %d ports", opt, value, PF_MAX_PORTS);
 	o->ports[o->n_ports].kind = kind;
 	o->ports[o->n_ports].port = port;
 	o->n_ports++;
@@ -119,26 +117,26 @@ int pf_parse(int argc, char *const argv[], struct pf_opts *o, char *err, size_t 
 		err[0] = '\0';
 	memset(o, 0, sizeof(*o));
 	if (argc < 0 || argc > PF_MAX_ARGS)
-		return fail(err, errlen, "too many arguments");
+		return pf_fail(err, errlen, "too many arguments");
 	if (argc < 2)
-		return fail(err, errlen, "missing '-- COMMAND'");
+		return pf_fail(err, errlen, "missing '-- COMMAND'");
 	for (i = 1; i < argc; i++)
 		if (argv[i] == NULL)
-			return fail(err, errlen, "argument %d is NULL", i);
+			return pf_fail(err, errlen, "argument %d is NULL", i);
 
 	/* Stand-alone actions: exactly one word (install takes its directory). */
 	if (strcmp(argv[1], "--probe") == 0 || strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "-h") == 0) {
 		if (argc != 2)
-			return fail(err, errlen, "%s takes no other argument", argv[1]);
+			return pf_fail(err, errlen, "%s takes no other argument", argv[1]);
 		o->action = argv[1][2] == 'p' ? PF_PROBE : argv[1][2] == 'v' ? PF_VERSION_ACTION : PF_HELP;
 		return 0;
 	}
 	if (strcmp(argv[1], "install") == 0) {
 		if (argc != 3 || argv[2][0] == '\0')
-			return fail(err, errlen, "usage: install DIR");
+			return pf_fail(err, errlen, "usage: install DIR");
 		if (strlen(argv[2]) > PF_MAX_PATH_LEN - 64)
-			return fail(err, errlen, "install: directory path too long");
+			return pf_fail(err, errlen, "install: directory path too long");
 		o->action = PF_INSTALL;
 		o->install_dir = argv[2];
 		return 0;
@@ -153,9 +151,9 @@ int pf_parse(int argc, char *const argv[], struct pf_opts *o, char *err, size_t 
 
 		if (strcmp(a, "--") == 0) {
 			if (i + 1 >= argc)
-				return fail(err, errlen, "missing COMMAND after '--'");
+				return pf_fail(err, errlen, "missing COMMAND after '--'");
 			if (argv[i + 1][0] == '\0')
-				return fail(err, errlen, "empty COMMAND after '--'");
+				return pf_fail(err, errlen, "empty COMMAND after '--'");
 			o->command = &argv[i + 1];
 			return 0;
 		}
@@ -170,7 +168,7 @@ int pf_parse(int argc, char *const argv[], struct pf_opts *o, char *err, size_t 
 		for (k = 0; k < N_PATH_OPTS && !matched; k++) {
 			v = option_value(path_opts[k], argc, argv, &i, &missing);
 			if (missing)
-				return fail(err, errlen, "%s needs a PATH", path_opts[k]);
+				return pf_fail(err, errlen, "%s needs a PATH", path_opts[k]);
 			if (v) {
 				if (add_path(o, (enum pf_path_kind)(k % 3), (enum pf_path_source)(k / 3), path_opts[k], v,
 					     err, errlen) != 0)
@@ -181,7 +179,7 @@ int pf_parse(int argc, char *const argv[], struct pf_opts *o, char *err, size_t 
 		for (k = 0; k < 2 && !matched; k++) {
 			v = option_value(port_opts[k], argc, argv, &i, &missing);
 			if (missing)
-				return fail(err, errlen, "%s needs a PORT", port_opts[k]);
+				return pf_fail(err, errlen, "%s needs a PORT", port_opts[k]);
 			if (v) {
 				if (add_port(o, (enum pf_port_kind)k, port_opts[k], v, err, errlen) != 0)
 					return -1;
@@ -196,47 +194,47 @@ int pf_parse(int argc, char *const argv[], struct pf_opts *o, char *err, size_t 
 			else if (strcmp(v, "abstract-unix-socket") == 0)
 				o->scopes |= PF_SCOPE_ABSTRACT_UNIX_SOCKET;
 			else
-				return fail(err, errlen, "--scope: '%.64s' is not signal or abstract-unix-socket", v);
+				return pf_fail(err, errlen, "--scope: '%.64s' is not signal or abstract-unix-socket", v);
 			continue;
 		}
 		if (missing)
-			return fail(err, errlen, "--scope needs signal or abstract-unix-socket");
+			return pf_fail(err, errlen, "--scope needs signal or abstract-unix-socket");
 		if ((v = option_value("--mode", argc, argv, &i, &missing)) != NULL) {
 			if (strcmp(v, "enforce") == 0)
 				o->mode = PF_ENFORCE;
 			else if (strcmp(v, "best-effort") == 0)
 				o->mode = PF_BEST_EFFORT;
 			else
-				return fail(err, errlen, "--mode: '%.64s' is not enforce or best-effort", v);
+				return pf_fail(err, errlen, "--mode: '%.64s' is not enforce or best-effort", v);
 			continue;
 		}
 		if (missing)
-			return fail(err, errlen, "--mode needs enforce or best-effort");
+			return pf_fail(err, errlen, "--mode needs enforce or best-effort");
 		if ((v = option_value("--missing", argc, argv, &i, &missing)) != NULL) {
 			if (strcmp(v, "skip") == 0)
 				o->missing = PF_MISSING_SKIP;
 			else if (strcmp(v, "fail") == 0)
 				o->missing = PF_MISSING_FAIL;
 			else
-				return fail(err, errlen, "--missing: '%.64s' is not skip or fail", v);
+				return pf_fail(err, errlen, "--missing: '%.64s' is not skip or fail", v);
 			continue;
 		}
 		if (missing)
-			return fail(err, errlen, "--missing needs skip or fail");
+			return pf_fail(err, errlen, "--missing needs skip or fail");
 		if ((v = option_value("--seccomp-log", argc, argv, &i, &missing)) != NULL) {
 			if (o->seclog.set)
-				return fail(err, errlen, "--seccomp-log given twice");
+				return pf_fail(err, errlen, "--seccomp-log given twice");
 			if (pf_seclog_parse(v, PF_NATIVE_ARCH, &o->seclog, err, errlen) != 0)
 				return -1;
 			continue;
 		}
 		if (missing)
-			return fail(err, errlen, "--seccomp-log needs ERRNO:ARCH=RANGES");
+			return pf_fail(err, errlen, "--seccomp-log needs ERRNO:ARCH=RANGES");
 		if (a[0] == '-')
-			return fail(err, errlen, "unknown option '%.64s'", a);
-		return fail(err, errlen, "'%.64s': put '--' before COMMAND", a);
+			return pf_fail(err, errlen, "unknown option '%.64s'", a);
+		return pf_fail(err, errlen, "'%.64s': put '--' before COMMAND", a);
 	}
-	return fail(err, errlen, "missing '-- COMMAND'");
+	return pf_fail(err, errlen, "missing '-- COMMAND'");
 }
 
 int pf_wants_tcp(const struct pf_opts *o)

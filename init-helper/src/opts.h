@@ -61,6 +61,9 @@ struct pf_opts {
  */
 int pf_parse(int argc, char *const argv[], struct pf_opts *o, char *err, size_t errlen);
 
+/* Formats a one-line reason into err (when errlen > 0) and returns -1: the parsers' error path. */
+int pf_fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* True when the options restrict TCP (any port rule or --deny-tcp). */
 int pf_wants_tcp(const struct pf_opts *o);
 

@@ -1,24 +1,11 @@
 #include "seclog.h"
+#include "opts.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (errlen > 0) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
 
 /* Decimal digits at *p up to a non-digit, 0..max, at most 10 digits; advances *p. */
 static int number(const char **p, uint32_t max, uint32_t *out)
@@ -50,7 +37,7 @@ int pf_seclog_parse(const char *value, const char *arch, struct pf_seclog *out, 
 	out->has_arch = 0;
 	out->n = 0;
 	if (number(&p, 4095, &e) != 0 || e == 0 || *p != ':')
-		return fail(err, errlen, "--seccomp-log: '%.32s' does not start with an errno 1-4095 and ':'", value);
+		return pf_fail(err, errlen, "--seccomp-log: '%.32s' does not start with an errno 1-4095 and ':'", value);
 	out->err = (uint16_t)e;
 	while (*p == ':') {
 		size_t k, len, n = 0;
@@ -62,28 +49,28 @@ int pf_seclog_parse(const char *value, const char *arch, struct pf_seclog *out, 
 			if (strlen(known_arches[k]) == len && strncmp(p, known_arches[k], len) == 0)
 				break;
 		if (k == N_ARCHES || p[len] != '=')
-			return fail(err, errlen, "--seccomp-log: '%.16s' is not x86_64= or aarch64=", p);
+			return pf_fail(err, errlen, "--seccomp-log: '%.16s' is not x86_64= or aarch64=", p);
 		if (seen[k]++)
-			return fail(err, errlen, "--seccomp-log: %s given twice", known_arches[k]);
+			return pf_fail(err, errlen, "--seccomp-log: %s given twice", known_arches[k]);
 		keep = strcmp(known_arches[k], arch) == 0;
 		p += len + 1;
 		/* RANGES: a or a-b, comma-separated, ascending, not overlapping, at least one. */
 		for (;;) {
 			uint32_t lo, hi;
 			if (number(&p, UINT32_MAX, &lo) != 0)
-				return fail(err, errlen, "--seccomp-log %s: a syscall number 0-4294967295 expected at '%.16s'",
+				return pf_fail(err, errlen, "--seccomp-log %s: a syscall number 0-4294967295 expected at '%.16s'",
 					    known_arches[k], p);
 			hi = lo;
 			if (*p == '-') {
 				p++;
 				if (number(&p, UINT32_MAX, &hi) != 0 || hi < lo)
-					return fail(err, errlen, "--seccomp-log %s: bad range end at '%.16s'", known_arches[k],
+					return pf_fail(err, errlen, "--seccomp-log %s: bad range end at '%.16s'", known_arches[k],
 						    p);
 			}
 			if (n > 0 && lo <= prev_hi)
-				return fail(err, errlen, "--seccomp-log %s: ranges not ascending at %u", known_arches[k], lo);
+				return pf_fail(err, errlen, "--seccomp-log %s: ranges not ascending at %u", known_arches[k], lo);
 			if (n >= PF_SECLOG_MAX_RANGES)
-				return fail(err, errlen, "--seccomp-log %s: more than %d ranges", known_arches[k],
+				return pf_fail(err, errlen, "--seccomp-log %s: more than %d ranges", known_arches[k],
 					    PF_SECLOG_MAX_RANGES);
 			if (keep) {
 				out->ranges[n].lo = lo;
@@ -96,14 +83,14 @@ int pf_seclog_parse(const char *value, const char *arch, struct pf_seclog *out, 
 			p++;
 		}
 		if (*p != '\0' && *p != ':')
-			return fail(err, errlen, "--seccomp-log %s: unexpected '%.16s'", known_arches[k], p);
+			return pf_fail(err, errlen, "--seccomp-log %s: unexpected '%.16s'", known_arches[k], p);
 		if (keep) {
 			out->has_arch = 1;
 			out->n = n;
 		}
 	}
 	if (*p != '\0')
-		return fail(err, errlen, "--seccomp-log: unexpected '%.16s'", p);
+		return pf_fail(err, errlen, "--seccomp-log: unexpected '%.16s'", p);
 	return 0;
 }
 

@@ -159,6 +159,10 @@ d('chart installed on a real node', () => {
   /** The values this machine needs: the registry's images, the node's kubelet dir, the apiserver's address (no kube-proxy). */
   const localValues = () => chartValues(node, cluster.apiserverUrl, images);
 
+  /** `helm upgrade --wait` of the release with this machine's values and `--set <values>`. */
+  const helmUpgrade = (values: string) =>
+    helmOk(['upgrade', REL, CHART_DIR, '-n', NS, '--wait', '--timeout', '5m', ...localValues(), '--set', values]);
+
   // The chart's default helperDelivery is csi: the agent runs as root (it bind-mounts the wrapper for pods).
   const agentUid = 0;
 
@@ -233,19 +237,7 @@ d('chart installed on a real node', () => {
   }, 300_000);
 
   test('helm upgrade with a changed value: the cluster follows and sandboxing keeps working', async () => {
-    helmOk([
-      'upgrade',
-      REL,
-      CHART_DIR,
-      '-n',
-      NS,
-      '--wait',
-      '--timeout',
-      '5m',
-      ...localValues(),
-      '--set',
-      'logLevel=debug,webhook.timeoutSeconds=15',
-    ]);
+    helmUpgrade('logLevel=debug,webhook.timeoutSeconds=15');
     expect(getJson(['get', 'mutatingwebhookconfiguration', 'podfence']).webhooks[0].timeoutSeconds).toBe(15);
     const env = getJson(['get', 'deployment', 'podfence-webhook', '-n', NS]).spec.template.spec.containers[0]
       .env as Any[];
@@ -261,19 +253,7 @@ d('chart installed on a real node', () => {
     // (enableAudit); the test puts it back as it found it.
     const auditWas = /^enabled (\d)/m.exec(execFileSync('auditctl', ['-s'], { encoding: 'utf8' }))?.[1];
     try {
-      helmOk([
-        'upgrade',
-        REL,
-        CHART_DIR,
-        '-n',
-        NS,
-        '--wait',
-        '--timeout',
-        '5m',
-        ...localValues(),
-        '--set',
-        'nodeAgent.denials.enabled=true,nodeAgent.denials.enableAudit=true',
-      ]);
+      helmUpgrade('nodeAgent.denials.enabled=true,nodeAgent.denials.enableAudit=true');
       await waitPodfencePodsReady(cluster.kubeConfig, NS).catch((err: Error) => {
         throw new Error(`${err.message}\n${diagnostics()}`);
       });
